@@ -1,0 +1,1 @@
+"""Runtime and platform adapters: the only package that imports telegram or discord."""

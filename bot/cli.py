@@ -1,0 +1,105 @@
+"""`python -m bot`: run, console, ask and collect, each with --help."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.app import App, AsofError, build_app
+from bot.console import ask_once, run_console
+from services.settings import ConfigError, Secrets, Settings, load_settings
+
+logger = logging.getLogger("bot")
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+
+def _asof(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad date {text[:40]!r}; use YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--replay", action="store_true",
+                      help="serve the bundled snapshot (the default until live sources exist)")
+    data.add_argument("--asof", type=_asof, metavar="YYYY-MM-DD",
+                      help="replay as of this date (implies --replay; default: latest "
+                           "date all core series share)")
+    parser = argparse.ArgumentParser(prog="python -m bot", description=(
+        "flowwatch: capital leaving crypto for AI infrastructure, in live numbers."))
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config.yaml path")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("console", parents=[data], help="chat with the bot in this terminal")
+    ask = sub.add_parser("ask", parents=[data], help="answer one command and exit "
+                                                     "(non-zero on a user error)")
+    ask.add_argument("text", help='the chat command, e.g. "/divergence ytd"')
+    sub.add_parser("collect", parents=[data], help="compute and store every metric once")
+    sub.add_parser("run", parents=[data], help="run the bot: collector and every configured "
+                                               "front-end")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    load_dotenv()
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except AsofError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    app = await build_app(settings, Secrets.from_env(), asof=args.asof)
+    try:
+        return await _COMMANDS[args.command](app, args)
+    finally:
+        await app.aclose()
+
+
+async def _console(app: App, _args: argparse.Namespace) -> int:
+    await app.refresh()
+    await run_console(app)
+    return 0
+
+
+async def _ask(app: App, args: argparse.Namespace) -> int:
+    await app.refresh()
+    text, is_error = await ask_once(app, args.text)
+    print(text)
+    return 1 if is_error else 0
+
+
+async def _collect(app: App, _args: argparse.Namespace) -> int:
+    result = await app.refresh()
+    print(f"collected as of {result.asof}: fresh {', '.join(result.families_ok) or 'none'}")
+    for name, reason in result.families_stale.items():
+        print(f"stale {name}: {reason}")
+    return 1 if result.failed_sources else 0
+
+
+async def _run(app: App, _args: argparse.Namespace) -> int:
+    from bot.runner import run_forever  # noqa: PLC0415 - imports the platform SDKs
+
+    return await run_forever(app)
+
+
+_COMMANDS = {"console": _console, "ask": _ask, "collect": _collect, "run": _run}

@@ -1,0 +1,1 @@
+"""Platform-neutral commands: parse args, call services, return a Reply."""

@@ -1,0 +1,97 @@
+"""/start, /help, /brief and /status."""
+
+from __future__ import annotations
+
+from handlers.args import no_args
+from handlers.format import pct, pp, stamp_reply, usd
+from handlers.registry import CommandContext, CommandGroup, Param
+from handlers.reply import Reply, Table
+from services.errors import Unavailable
+from services.metrics.aitokens import AiTokensReading
+from services.metrics.btc import BtcReading
+from services.metrics.divergence import DivergenceReading
+from services.metrics.stablecoins import StablecoinReading
+from services.metrics.yields import YieldsReading
+from services.windows import SINCE_2024, YTD
+
+commands = CommandGroup()
+INTRO = ("flowwatch tracks capital leaving crypto for AI infrastructure: AI chip and memory "
+         "stocks vs BTC/ETH, stablecoins parked in T-bills, the AI-token drawdown and "
+         "hyperscaler capex. Every number comes with its source and as-of date.")
+
+
+@commands.command()
+async def start(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
+    """What flowwatch is and where to begin."""
+    return Reply(title="Welcome to flowwatch", notes=(INTRO, "Try /brief, or /help for all "
+                                                      "commands."))
+
+
+@commands.command(Param("command", "a command name for its details"), name="help")
+async def help_(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
+    """List every command, or explain one."""
+    if args:
+        spec = ctx.registry.get(args[0].lstrip("/").lower())
+        if spec is None:
+            return await ctx.registry.call(ctx, args[0].lstrip("/").lower()[:40], ())
+        notes = tuple(f"{p.name}: {p.help}" for p in spec.params)
+        return Reply(title=f"{spec.usage} — {spec.help}", notes=notes)
+    rows = tuple((spec.usage, spec.help) for spec in ctx.registry)
+    return Reply(title="flowwatch commands", tables=(Table(("command", "what it does"), rows),))
+
+
+@commands.command()
+async def brief(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
+    """One-screen digest of every signal."""
+    no_args(args)
+    r = ctx.hub.readings
+    div = await r.get("divergence", DivergenceReading, SINCE_2024)
+    ytd = await r.get("divergence", DivergenceReading, YTD)
+    btc = (await r.get("btc", BtcReading)).reading
+    st = (await r.get("stablecoins", StablecoinReading)).reading
+    yl = (await r.get("yields", YieldsReading)).reading
+    ai = (await r.get("aitokens", AiTokensReading, YTD)).reading
+    d, y = div.reading, ytd.reading
+    rows = (
+        ("AI − crypto since 2024", pp(d.spread_pp)),
+        ("AI − crypto YTD", pp(y.spread_pp)),
+        ("BTC from ATH", pct(btc.btc.drawdown_pct)),
+        ("BTC YTD / S&P YTD", f"{pct(btc.btc.ytd_pct)} / {pct(btc.spx_ytd_pct)}"),
+        ("Stablecoin supply", usd(st.total.latest.value if st.total.latest else None)
+         + (" (ATH)" if st.total.at_ath else f" ({pct(st.total.from_ath_pct)} from ATH)")),
+        ("DeFi − T-bill", "n/a" if yl.spread_bp is None else f"{yl.spread_bp:+.0f} bp"),
+        ("AI-token index from peak", pct(ai.index_drawdown_pct)),
+    )
+    sources = tuple(dict.fromkeys((*d.sources, *btc.sources, *st.sources, *yl.sources,
+                                   *ai.sources)))
+    return stamp_reply("flowwatch brief", [Table(("signal", "value"), rows)],
+                       ["Details: /divergence /btc /stablecoins /yields /aitokens /capex"],
+                       div.snapshot, sources, ctx.hub.mode)
+
+
+@commands.command()
+async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
+    """Freshness and health of every data source and metric."""
+    no_args(args)
+    statuses = await ctx.hub.readings.source_statuses()
+    snaps = await ctx.hub.readings.snapshots()
+    if not statuses and not any(snaps.values()):
+        raise Unavailable("nothing collected yet; try again in a minute")
+    src_rows = tuple(
+        (s.name, "ok" if s.ok else "FAILING", s.last_data_date or "n/a", s.last_ok_at or "never",
+         s.error[:80])
+        for s in statuses
+    )
+    fam_rows = tuple(
+        (name, "n/a" if s is None else ("stale" if s.stale else "fresh"),
+         s.asof if s else "", s.computed_at if s else "")
+        for name, s in snaps.items()
+    )
+    mode = f"replay of the bundled snapshot at {ctx.hub.asof}" if ctx.hub.mode == "replay" \
+        else "live"
+    return Reply(
+        title="flowwatch status",
+        tables=(Table(("source", "state", "data to", "last ok", "error"), src_rows, "Sources"),
+                Table(("metric", "state", "as of", "computed"), fam_rows, "Metrics")),
+        notes=(f"Mode: {mode}.",),
+    )

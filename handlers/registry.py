@@ -1,0 +1,151 @@
+"""One registry of command specs, read by every front-end and by /help."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from handlers.errors import UserError
+from handlers.reply import Reply, error_reply
+from services.errors import Unavailable
+
+if TYPE_CHECKING:
+    from services.hub import ServiceHub
+
+logger = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 300
+APOLOGY = "Sorry, something went wrong answering that. It has been logged; please try again."
+
+
+async def _always_admin() -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Chat:
+    """Who asked: enough for replies, permissions and per-chat settings."""
+
+    platform: str
+    chat_id: str
+    user_id: str = ""
+    is_group: bool = False
+    is_admin: Callable[[], Awaitable[bool]] = field(default=_always_admin, compare=False)
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    hub: ServiceHub
+    chat: Chat
+    registry: Registry
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    help: str
+    choices: tuple[str, ...] = ()
+    required: bool = False
+
+
+Handler = Callable[[CommandContext, tuple[str, ...]], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    help: str
+    handler: Handler
+    params: tuple[Param, ...] = ()
+    changes_settings: bool = False
+
+    @property
+    def usage(self) -> str:
+        parts = [f"/{self.name}"]
+        for p in self.params:
+            parts.append(f"<{p.name}>" if p.required else f"[{p.name}]")
+        return " ".join(parts)
+
+
+class CommandGroup:
+    """Collects the commands of one handler module; the help line is the docstring."""
+
+    def __init__(self) -> None:
+        self.specs: list[CommandSpec] = []
+
+    def command(
+        self, *params: Param, name: str = "", changes_settings: bool = False
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            doc = (fn.__doc__ or "").strip().splitlines()
+            self.specs.append(
+                CommandSpec(
+                    name=name or fn.__name__,
+                    help=doc[0] if doc else fn.__name__,
+                    handler=fn,
+                    params=params,
+                    changes_settings=changes_settings,
+                )
+            )
+            return fn
+
+        return register
+
+
+def parse_command(text: str) -> tuple[str, tuple[str, ...]]:
+    """Split '/name@Bot arg1 arg2' into ('name', ('arg1', 'arg2'))."""
+    words = text.strip().split()
+    if not words or not words[0].startswith("/") or len(words[0]) < 2:
+        raise UserError("commands start with '/'; try /help")
+    name = words[0][1:].split("@", 1)[0].lower()
+    return name, tuple(words[1:])
+
+
+class Registry:
+    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+        self._specs: dict[str, CommandSpec] = {}
+        for spec in specs:
+            if spec.name in self._specs:
+                raise ValueError(f"command /{spec.name} registered twice")
+            self._specs[spec.name] = spec
+
+    def __iter__(self) -> Iterator[CommandSpec]:
+        return iter(self._specs.values())
+
+    def get(self, name: str) -> CommandSpec | None:
+        return self._specs.get(name)
+
+    async def run_text(self, ctx: CommandContext, text: str) -> Reply:
+        """Answer one line of chat input; never raises."""
+        if len(text) > MAX_INPUT_CHARS:
+            return error_reply(
+                f"input too long ({len(text)} characters; at most {MAX_INPUT_CHARS})", "/help"
+            )
+        try:
+            name, args = parse_command(text)
+        except UserError as exc:
+            return error_reply(exc.message, exc.usage)
+        return await self.call(ctx, name, args)
+
+    async def call(self, ctx: CommandContext, name: str, args: tuple[str, ...]) -> Reply:
+        """Run a command by name; user errors become a one-line reply, bugs an apology."""
+        spec = self._specs.get(name)
+        if spec is None:
+            shown = name if len(name) <= 30 else name[:30] + "…"
+            return error_reply(f"unknown command /{shown}; try /help")
+        try:
+            if spec.changes_settings and ctx.chat.is_group and not await ctx.chat.is_admin():
+                raise UserError("only chat admins can change settings here")
+            reply = await spec.handler(ctx, args)
+        except UserError as exc:
+            return error_reply(exc.message, exc.usage or spec.usage)
+        except Unavailable as exc:
+            return error_reply(str(exc))
+        except Exception:
+            logger.exception(
+                "command failed: /%s platform=%s chat=%s", name, ctx.chat.platform, ctx.chat.chat_id
+            )
+            return error_reply(APOLOGY)
+        return reply.with_command(" ".join((f"/{name}", *args)))

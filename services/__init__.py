@@ -1,0 +1,1 @@
+"""Domain layer: sources, metrics, store, collector. Never imports telegram or discord."""

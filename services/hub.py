@@ -1,0 +1,17 @@
+"""The services handed to every command handler (built by the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.readings import ReadingsService
+from services.settings import Settings
+
+
+@dataclass(frozen=True)
+class ServiceHub:
+    readings: ReadingsService
+    settings: Settings
+    mode: str  # "replay" or "live"
+    asof: date | None  # fixed as-of date in replay; None means today (live)

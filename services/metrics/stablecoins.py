@@ -1,0 +1,71 @@
+"""Stablecoin supply: total, USDT, USDC, 7/30/90-day change, all-time high, net issuance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.metrics.common import Point, latest_point, sources_of
+from services.returns import change_over, close_before, drawdown, is_new_high
+from services.series import MarketData, TimeSeries
+
+CHANGE_DAYS = (7, 30, 90)
+SUPPLY_KEYS = ("stablecoins.total", "stablecoins.usdt", "stablecoins.usdc")
+
+
+@dataclass(frozen=True)
+class Change:
+    days: int
+    abs_usd: float
+    pct: float
+
+
+@dataclass(frozen=True)
+class SupplyReading:
+    key: str
+    latest: Point | None
+    changes: tuple[Change, ...]
+    ath_usd: float | None
+    ath_date: str | None
+    at_ath: bool
+    from_ath_pct: float | None
+    net_issuance_usd: float | None
+
+
+@dataclass(frozen=True)
+class StablecoinReading:
+    asof: str
+    total: SupplyReading
+    usdt: SupplyReading
+    usdc: SupplyReading
+    sources: tuple[str, ...]
+
+
+def supply_reading(series: TimeSeries | None, key: str, asof: date) -> SupplyReading:
+    latest = latest_point(series, asof, "stablecoins")
+    if series is None or latest is None:
+        return SupplyReading(key, None, (), None, None, False, None, None)
+    values = series.values
+    changes = []
+    for days in CHANGE_DAYS:
+        change = change_over(values, days, asof)
+        if change is not None:
+            changes.append(Change(days, change[0], change[1]))
+    dd = drawdown(values, asof)
+    prev = close_before(values, date.fromisoformat(latest.day))
+    return SupplyReading(
+        key=key,
+        latest=latest,
+        changes=tuple(changes),
+        ath_usd=dd.peak if dd else None,
+        ath_date=dd.peak_date.isoformat() if dd else None,
+        at_ath=is_new_high(values, asof),
+        from_ath_pct=dd.pct if dd else None,
+        net_issuance_usd=latest.value - prev[1] if prev else None,
+    )
+
+
+def compute_stablecoins(data: MarketData, asof: date) -> StablecoinReading:
+    total, usdt, usdc = (supply_reading(data.get(k), k, asof) for k in SUPPLY_KEYS)
+    return StablecoinReading(asof.isoformat(), total, usdt, usdc,
+                             sources_of(data, list(SUPPLY_KEYS)))

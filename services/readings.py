@@ -1,0 +1,73 @@
+"""What handlers read: typed readings from the stored snapshots, never from upstream."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from redis.exceptions import RedisError
+
+from services.codec import from_dict
+from services.errors import Unavailable
+from services.families import FAMILY_BY_NAME
+from services.settings import Baskets
+from services.store import MetricStore, Snapshot, SourceStatus
+from services.windows import Window
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stamped(Generic[T]):
+    """A reading with the freshness of the snapshot it came from."""
+
+    reading: T
+    snapshot: Snapshot
+
+
+class ReadingsService:
+    def __init__(self, store: MetricStore, baskets: Baskets) -> None:
+        self.store = store
+        self.baskets = baskets
+
+    async def get(self, family_name: str, reading_type: type[T],
+                  window: Window | None = None) -> Stamped[T]:
+        family = FAMILY_BY_NAME[family_name]
+        snap = await self._snapshot(family_name)
+        label = window.label if family.windowed and window is not None else "default"
+        if family.windowed and window is None:
+            raise ValueError(f"{family_name} needs a window")
+        stored = snap.payload.get(label)
+        if stored is not None:
+            return Stamped(from_dict(reading_type, stored), snap)
+        # An uncommon window: compute it from the stored history, at the snapshot's as-of.
+        try:
+            data = await self.store.load_history(family.inputs(self.baskets))
+        except RedisError as exc:
+            raise Unavailable("data store temporarily unavailable; try again shortly") from exc
+        asof = date.fromisoformat(snap.asof)
+        reading: Any = await asyncio.to_thread(family.compute, data, asof, self.baskets, window)
+        return Stamped(reading, snap)
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        try:
+            return await self.store.load_source_statuses()
+        except RedisError as exc:
+            raise Unavailable("data store temporarily unavailable; try again shortly") from exc
+
+    async def snapshots(self) -> dict[str, Snapshot | None]:
+        return {name: await self._snapshot_or_none(name) for name in FAMILY_BY_NAME}
+
+    async def _snapshot_or_none(self, name: str) -> Snapshot | None:
+        try:
+            return await self.store.load_snapshot(name)
+        except RedisError as exc:
+            raise Unavailable("data store temporarily unavailable; try again shortly") from exc
+
+    async def _snapshot(self, name: str) -> Snapshot:
+        snap = await self._snapshot_or_none(name)
+        if snap is None:
+            raise Unavailable(f"no {name} data collected yet; try again in a minute")
+        return snap

@@ -1,0 +1,122 @@
+"""Typed settings: config.yaml validated once at start; secrets only from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from services.catalog import ASSETS, CAPEX_COMPANIES
+
+
+class ConfigError(Exception):
+    """config.yaml is missing, unreadable or names a bad key/value."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known_assets(keys: list[str]) -> list[str]:
+    unknown = [k for k in keys if k not in ASSETS]
+    if unknown:
+        raise ValueError(f"unknown asset {unknown[0]!r}; known: {', '.join(ASSETS)}")
+    return keys
+
+
+class Baskets(_Strict):
+    ai: list[str] = ["NVDA", "AMD", "MU", "DELL", "SMH", "SOXX", "000660.KS"]
+    crypto: list[str] = ["BTC", "ETH"]
+    benchmark: str = "SPX"
+    aitokens: list[str] = ["TAO", "NEAR", "ICP", "RENDER", "FET", "WLD", "VIRTUAL", "VVV"]
+    capex: list[str] = list(CAPEX_COMPANIES)
+
+    _check = field_validator("ai", "crypto", "aitokens")(_known_assets)
+
+    @field_validator("benchmark")
+    @classmethod
+    def _benchmark_known(cls, v: str) -> str:
+        _known_assets([v])
+        return v
+
+    @field_validator("capex")
+    @classmethod
+    def _capex_known(cls, v: list[str]) -> list[str]:
+        unknown = [k for k in v if k not in CAPEX_COMPANIES]
+        if unknown:
+            raise ValueError(f"unknown company {unknown[0]!r}; known: {', '.join(CAPEX_COMPANIES)}")
+        return v
+
+
+class StoreSettings(_Strict):
+    prefix: str = Field("fw:", min_length=1, max_length=32)
+
+
+class ReplaySettings(_Strict):
+    data_dir: Path = Path("data")
+
+
+class CollectorSettings(_Strict):
+    interval_seconds: int = Field(300, ge=10, le=86400)
+
+
+class Settings(_Strict):
+    mode: str = Field("replay", pattern="^replay$")
+    baskets: Baskets = Baskets()
+    store: StoreSettings = StoreSettings()
+    replay: ReplaySettings = ReplaySettings()
+    collector: CollectorSettings = CollectorSettings()
+    root: Path = Path()
+
+    def data_dir(self) -> Path:
+        d = self.replay.data_dir
+        return d if d.is_absolute() else self.root / d
+
+
+class Secrets(BaseModel):
+    """Read from the environment (and .env); never logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    redis_url: str | None = None
+    telegram_bot_token: str | None = None
+    discord_bot_token: str | None = None
+
+    def __repr__(self) -> str:
+        set_names = [k for k, v in self.__dict__.items() if v]
+        return f"Secrets(set={set_names})"
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_env(cls) -> Secrets:
+        return cls(
+            redis_url=os.environ.get("REDIS_URL") or None,
+            telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
+            discord_bot_token=os.environ.get("DISCORD_BOT_TOKEN") or None,
+        )
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate config.yaml; errors name the bad key."""
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    return settings_from_dict(raw, root=path.resolve().parent, origin=str(path))
+
+
+def settings_from_dict(raw: dict[str, Any], root: Path, origin: str = "config") -> Settings:
+    try:
+        return Settings(**raw, root=root)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"{origin}: {key}: {err['msg']}") from None

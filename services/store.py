@@ -1,0 +1,110 @@
+"""Metric snapshots, series history and source status in Redis (redis.asyncio API)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from redis.asyncio import Redis
+
+from services.keys import Keys
+from services.series import MarketData, TimeSeries
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One metric family as stored: the reading's JSON plus freshness."""
+
+    family: str
+    asof: str
+    computed_at: str
+    sources: tuple[str, ...]
+    stale: bool
+    stale_reason: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    name: str
+    ok: bool
+    checked_at: str
+    last_ok_at: str
+    last_data_date: str
+    error: str
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class MetricStore:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    async def save_snapshot(self, snap: Snapshot) -> None:
+        body = {**snap.__dict__, "sources": list(snap.sources)}
+        await self.redis.set(self.keys.snapshot(snap.family), json.dumps(body))
+
+    async def load_snapshot(self, family: str) -> Snapshot | None:
+        raw = await self.redis.get(self.keys.snapshot(family))
+        if raw is None:
+            return None
+        body = json.loads(raw)
+        body["sources"] = tuple(body["sources"])
+        return Snapshot(**body)
+
+    async def mark_stale(self, family: str, reason: str) -> bool:
+        """Keep the last good snapshot, flagged stale; False when there is none."""
+        snap = await self.load_snapshot(family)
+        if snap is None:
+            return False
+        await self.save_snapshot(Snapshot(**{**snap.__dict__, "stale": True,
+                                             "stale_reason": reason}))
+        return True
+
+    async def save_history(self, data: MarketData) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key, ts in data.items():
+            pipe.set(self.keys.history(key), encode_series(ts))
+        if data:
+            pipe.sadd(self.keys.history_index(), *data.keys())
+        await pipe.execute()
+
+    async def load_history(self, keys: list[str]) -> MarketData:
+        raws = await self.redis.mget([self.keys.history(k) for k in keys]) if keys else []
+        return {k: decode_series(k, raw) for k, raw in zip(keys, raws, strict=True) if raw}
+
+    async def save_source_status(self, status: SourceStatus) -> None:
+        await self.redis.hset(self.keys.source_status(), status.name, json.dumps(status.__dict__))
+
+    async def load_source_statuses(self) -> list[SourceStatus]:
+        raw = await self.redis.hgetall(self.keys.source_status())
+        return [SourceStatus(**json.loads(v)) for _, v in sorted(raw.items())]
+
+    async def load_source_status(self, name: str) -> SourceStatus | None:
+        raw = await self.redis.hget(self.keys.source_status(), name)
+        return SourceStatus(**json.loads(raw)) if raw else None
+
+
+def encode_series(ts: TimeSeries) -> str:
+    """Compact JSON: first date, day offsets and values (about 12 bytes a point)."""
+    index = ts.values.index
+    first = index[0] if len(index) else pd.Timestamp("1970-01-01")
+    offsets = ((index - first).days).tolist()
+    return json.dumps({"source": ts.source, "first": first.date().isoformat(),
+                       "days": offsets, "values": ts.values.tolist()}, separators=(",", ":"))
+
+
+def decode_series(key: str, raw: str) -> TimeSeries:
+    body = json.loads(raw)
+    index = pd.Timestamp(body["first"]) + pd.to_timedelta(body["days"], unit="D")
+    values = pd.Series(body["values"], index=pd.DatetimeIndex(index), dtype="float64", name=key)
+    return TimeSeries(key, values, body["source"])
