@@ -63,12 +63,27 @@ class CollectorSettings(_Strict):
     interval_seconds: int = Field(300, ge=10, le=86400)
 
 
+class TelegramSettings(_Strict):
+    mode: str = Field("polling", pattern="^(polling|webhook)$")
+    webhook_url: str | None = None  # public URL Telegram posts updates to (webhook mode)
+    listen_host: str = "127.0.0.1"  # aiohttp server for the webhook and /healthz
+    listen_port: int = Field(8080, ge=1, le=65535)
+    webhook_path: str = Field("/telegram", pattern="^/")
+
+
+class DiscordSettings(_Strict):
+    guild_ids: list[int] = []  # instant per-guild command sync; empty = global sync
+    shards: int | None = Field(None, ge=1)
+
+
 class Settings(_Strict):
     mode: str = Field("replay", pattern="^replay$")
     baskets: Baskets = Baskets()
     store: StoreSettings = StoreSettings()
     replay: ReplaySettings = ReplaySettings()
     collector: CollectorSettings = CollectorSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    discord: DiscordSettings = DiscordSettings()
     root: Path = Path()
 
     def data_dir(self) -> Path:
@@ -83,7 +98,10 @@ class Secrets(BaseModel):
 
     redis_url: str | None = None
     telegram_bot_token: str | None = None
+    telegram_api_base_url: str | None = None  # e.g. http://127.0.0.1:8081/bot
+    telegram_webhook_secret: str | None = None
     discord_bot_token: str | None = None
+    discord_api_base_url: str | None = None  # e.g. http://127.0.0.1:8082/api/v10
 
     def __repr__(self) -> str:
         set_names = [k for k, v in self.__dict__.items() if v]
@@ -93,11 +111,7 @@ class Secrets(BaseModel):
 
     @classmethod
     def from_env(cls) -> Secrets:
-        return cls(
-            redis_url=os.environ.get("REDIS_URL") or None,
-            telegram_bot_token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
-            discord_bot_token=os.environ.get("DISCORD_BOT_TOKEN") or None,
-        )
+        return cls(**{name: os.environ.get(name.upper()) or None for name in cls.model_fields})
 
 
 def load_settings(path: Path) -> Settings:
