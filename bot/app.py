@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from handlers.catalog import build_registry
 from handlers.registry import Chat, CommandContext, Registry
-from services.collector import Collector, CollectionResult
+from services.collector import CollectionResult, Collector
 from services.hub import ServiceHub
 from services.keys import Keys
 from services.readings import ReadingsService
@@ -58,7 +58,7 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     redis = redis or connect_redis(secrets.redis_url)
     # Replay keys live under their own prefix so they never mix with live metrics.
     store = MetricStore(redis, Keys(f"{settings.store.prefix}replay:{asof.isoformat()}:"))
-    collector = Collector([source], store, settings.baskets, today=lambda: _today())
+    collector = Collector([source], store, settings.baskets, today=_today)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, "replay", asof)
     logger.info("app built: mode=replay asof=%s store=%s", asof,
                 "redis" if secrets.redis_url else "embedded")

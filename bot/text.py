@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from handlers.reply import Reply, Table
 
-
 NUMERIC_START = set("+-$₩0123456789")
 
 

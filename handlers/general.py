@@ -53,13 +53,13 @@ async def brief(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     ai = (await r.get("aitokens", AiTokensReading, YTD)).reading
     d, y = div.reading, ytd.reading
     rows = (
-        ("AI − crypto since 2024", pp(d.spread_pp)),
-        ("AI − crypto YTD", pp(y.spread_pp)),
+        ("AI minus crypto since 2024", pp(d.spread_pp)),
+        ("AI minus crypto YTD", pp(y.spread_pp)),
         ("BTC from ATH", pct(btc.btc.drawdown_pct)),
         ("BTC YTD / S&P YTD", f"{pct(btc.btc.ytd_pct)} / {pct(btc.spx_ytd_pct)}"),
         ("Stablecoin supply", usd(st.total.latest.value if st.total.latest else None)
          + (" (ATH)" if st.total.at_ath else f" ({pct(st.total.from_ath_pct)} from ATH)")),
-        ("DeFi − T-bill", "n/a" if yl.spread_bp is None else f"{yl.spread_bp:+.0f} bp"),
+        ("DeFi minus T-bill", "n/a" if yl.spread_bp is None else f"{yl.spread_bp:+.0f} bp"),
         ("AI-token index from peak", pct(ai.index_drawdown_pct)),
     )
     sources = tuple(dict.fromkeys((*d.sources, *btc.sources, *st.sources, *yl.sources,

@@ -35,8 +35,8 @@ async def divergence(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         ("Spread", pp(r.spread_pp)),
         (f"{r.benchmark.name}", pct(r.benchmark.pct)),
     ))
-    notes = [f"Price returns, equal-weight baskets; SK Hynix in KRW. Base: last close before "
-             f"the window start."]
+    notes = ["Price returns, equal-weight baskets; SK Hynix in KRW. Base: last close before "
+             "the window start."]
     missing = [m.key for m in members if m.pct is None]
     if missing:
         notes.append("no return (series does not reach back that far): " + ", ".join(missing))

@@ -144,8 +144,7 @@ class Registry:
         except Unavailable as exc:
             return error_reply(str(exc))
         except Exception:
-            logger.exception(
-                "command failed: /%s platform=%s chat=%s", name, ctx.chat.platform, ctx.chat.chat_id
-            )
+            logger.exception("command failed: /%s platform=%s chat=%s",
+                             name, ctx.chat.platform, ctx.chat.chat_id)
             return error_reply(APOLOGY)
         return reply.with_command(" ".join((f"/{name}", *args)))

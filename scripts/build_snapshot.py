@@ -129,7 +129,7 @@ def splice(shared: Path, segs: list[Seg]):
     previous segment's last date. Returns (rows, splice_info)."""
     rows: list[tuple[dt.date, str, str]] = []
     splices = []
-    for i, s in enumerate(segs):
+    for _i, s in enumerate(segs):
         data = load(shared / s.path, s.col, transform=s.transform)
         all_data = dict(data)
         if rows:
@@ -415,7 +415,7 @@ def render_readme(summary, splices, capex_missing) -> str:
         prov = "<br>".join(f"`{t}`: {provenance(key, t)}" for t in dict.fromkeys(tags))
         if key.startswith("capex."):
             prov = "<br>".join(f"`{t}`: {TAGS[t][1]}" for t in sorted(set(tags)))
-        if key in splices and splices[key]:
+        if splices.get(key):
             sp = "; ".join(
                 f"{s['from']}->{s['to']} from {s['first_date']}, jump {fmt_pct(s['jump_pct'])}"
                 for s in splices[key])

@@ -34,7 +34,7 @@ def _build(tp: Any, value: Any) -> Any:
         return tuple(_build(get_args(tp)[0], v) for v in value)
     if origin is dict:
         return {k: _build(get_args(tp)[1], v) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = get_type_hints(tp)
         fields = {f.name for f in dataclasses.fields(tp)}
         return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in fields})

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from services.families import FAMILIES, Family
 from services.series import MarketData
@@ -93,7 +94,8 @@ class Collector:
         else:
             result.families_ok.append(family.name)
 
-    def _readings(self, family: Family, data: MarketData, asof: date) -> dict[str, dict]:
+    def _readings(self, family: Family, data: MarketData,
+                  asof: date) -> dict[str, dict[str, Any]]:
         windows = STANDARD_WINDOWS if family.windowed else (YTD,)
         return {
             (w.label if family.windowed else "default"): dataclasses.asdict(

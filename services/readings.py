@@ -14,7 +14,7 @@ from services.errors import Unavailable
 from services.families import FAMILY_BY_NAME
 from services.settings import Baskets
 from services.store import MetricStore, Snapshot, SourceStatus
-from services.windows import Window
+from services.windows import YTD, Window
 
 T = TypeVar("T")
 
@@ -37,8 +37,10 @@ class ReadingsService:
         family = FAMILY_BY_NAME[family_name]
         snap = await self._snapshot(family_name)
         label = window.label if family.windowed and window is not None else "default"
-        if family.windowed and window is None:
-            raise ValueError(f"{family_name} needs a window")
+        if window is None:
+            if family.windowed:
+                raise ValueError(f"{family_name} needs a window")
+            window = YTD
         stored = snap.payload.get(label)
         if stored is not None:
             return Stamped(from_dict(reading_type, stored), snap)

@@ -63,7 +63,7 @@ def drawdown(values: pd.Series, asof: date) -> Drawdown | None:
     cut = values.loc[: pd.Timestamp(asof)]
     if cut.empty:
         return None
-    peak_ts = cut.idxmax()
+    peak_ts = pd.Timestamp(cut.index[int(cut.to_numpy().argmax())])
     return Drawdown(peak_ts.date(), float(cut.max()), float(cut.iloc[-1]), cut.index[-1].date())
 
 
@@ -86,7 +86,7 @@ def change_over(values: pd.Series, days: int, asof: date) -> tuple[float, float]
 
 def equal_weight_index(series: list[pd.Series], asof: date, start: float = 100.0) -> pd.Series:
     """Chain-linked equal-weight index of daily returns among members quoted on both days."""
-    frame = pd.concat([s.loc[: pd.Timestamp(asof)] for s in series], axis=1).sort_index()
+    frame = pd.concat([s.loc[: pd.Timestamp(asof)] for s in series], axis=1, sort=True)
     daily = frame.pct_change(fill_method=None)
     mean = daily.mean(axis=1, skipna=True).fillna(0.0)
     first_quoted = frame.notna().any(axis=1)

@@ -32,8 +32,8 @@ class TimeSeries:
         index = pd.DatetimeIndex(pd.to_datetime(values.index))
         if index.tz is not None:
             index = index.tz_convert("UTC").tz_localize(None)
-        clean = pd.Series(pd.to_numeric(values.to_numpy(), errors="coerce"), index=index)
-        clean.index = clean.index.normalize()
+        clean = pd.Series(pd.to_numeric(values.to_numpy(), errors="coerce"),
+                          index=index.normalize())
         clean = clean.dropna()
         clean = clean[~clean.index.duplicated(keep="last")].sort_index().astype("float64")
         clean.name = key

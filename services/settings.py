@@ -47,7 +47,8 @@ class Baskets(_Strict):
     def _capex_known(cls, v: list[str]) -> list[str]:
         unknown = [k for k in v if k not in CAPEX_COMPANIES]
         if unknown:
-            raise ValueError(f"unknown company {unknown[0]!r}; known: {', '.join(CAPEX_COMPANIES)}")
+            known = ", ".join(CAPEX_COMPANIES)
+            raise ValueError(f"unknown company {unknown[0]!r}; known: {known}")
         return v
 
 

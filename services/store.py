@@ -80,7 +80,7 @@ class MetricStore:
 
     async def load_history(self, keys: list[str]) -> MarketData:
         raws = await self.redis.mget([self.keys.history(k) for k in keys]) if keys else []
-        return {k: decode_series(k, raw) for k, raw in zip(keys, raws, strict=True) if raw}
+        return {k: decode_series(k, str(raw)) for k, raw in zip(keys, raws, strict=True) if raw}
 
     async def save_source_status(self, status: SourceStatus) -> None:
         await self.redis.hset(self.keys.source_status(), status.name, json.dumps(status.__dict__))
@@ -96,9 +96,9 @@ class MetricStore:
 
 def encode_series(ts: TimeSeries) -> str:
     """Compact JSON: first date, day offsets and values (about 12 bytes a point)."""
-    index = ts.values.index
+    index = pd.DatetimeIndex(ts.values.index)
     first = index[0] if len(index) else pd.Timestamp("1970-01-01")
-    offsets = ((index - first).days).tolist()
+    offsets = (index - first).days.tolist()
     return json.dumps({"source": ts.source, "first": first.date().isoformat(),
                        "days": offsets, "values": ts.values.tolist()}, separators=(",", ":"))
 

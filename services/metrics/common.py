@@ -34,7 +34,8 @@ def latest_point(series: TimeSeries | None, asof: date, kind: str) -> Point | No
     if cut.empty:
         return None
     last = cut.index[-1].date()
-    return Point(float(cut.iloc[-1]), last.isoformat(), series.source, lag_is_stale(last, asof, kind))
+    stale = lag_is_stale(last, asof, kind)
+    return Point(float(cut.iloc[-1]), last.isoformat(), series.source, stale)
 
 
 def sources_of(data: MarketData, keys: list[str]) -> tuple[str, ...]:

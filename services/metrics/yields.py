@@ -25,4 +25,5 @@ def compute_yields(data: MarketData, asof: date) -> YieldsReading:
     tbill = latest_point(data.get(TBILL), asof, "rates")
     defi = latest_point(data.get(DEFI_USDC), asof, "defi")
     spread = (defi.value - tbill.value) * 100.0 if tbill and defi else None
-    return YieldsReading(asof.isoformat(), tbill, defi, spread, sources_of(data, [TBILL, DEFI_USDC]))
+    sources = sources_of(data, [TBILL, DEFI_USDC])
+    return YieldsReading(asof.isoformat(), tbill, defi, spread, sources)

@@ -73,13 +73,13 @@ class SnapshotData:
         missing = [k for k in CORE_KEYS if k not in self.values]
         if missing:
             raise SourceError(f"snapshot lacks core series {', '.join(missing)}")
-        return min(self.values[k].index[-1] for k in CORE_KEYS).date()
+        return min(_last_day(self.values[k]) for k in CORE_KEYS)
 
     def first_date(self) -> date:
-        return min(self.values[k].index[0] for k in CORE_KEYS if k in self.values).date()
+        return min(_first_day(self.values[k]) for k in CORE_KEYS if k in self.values)
 
     def last_date(self) -> date:
-        return max(v.index[-1] for v in self.values.values()).date()
+        return max(_last_day(v) for v in self.values.values())
 
     def upto(self, asof: date) -> MarketData:
         out: MarketData = {}
@@ -91,6 +91,14 @@ class SnapshotData:
             names = dict.fromkeys(source_name(t) for t in self.tags[key].loc[:cutoff])
             out[key] = TimeSeries(key, cut.astype("float64"), ", ".join(names))
         return out
+
+
+def _first_day(values: pd.Series) -> date:
+    return pd.Timestamp(values.index[0]).date()
+
+
+def _last_day(values: pd.Series) -> date:
+    return pd.Timestamp(values.index[-1]).date()
 
 
 class ReplaySource:
