@@ -25,3 +25,48 @@ class Keys:
 
     def collection(self) -> str:
         return f"{self.prefix}{{m}}:collection"
+
+    # Alerts: every key shares the `{a}` hash tag so multi-key transactions work in a cluster.
+
+    def alert_rules(self) -> str:
+        """Hash: rule id -> rule JSON (per-chat custom rules)."""
+        return f"{self.prefix}{{a}}:rules"
+
+    def alert_rule_seq(self) -> str:
+        return f"{self.prefix}{{a}}:rule-seq"
+
+    def alert_subscribers(self, rule_id: str) -> str:
+        """Set of destinations subscribed to a rule."""
+        return f"{self.prefix}{{a}}:subs:{rule_id}"
+
+    def alert_chat_rules(self, destination: str) -> str:
+        """Set of rule ids a destination is subscribed to."""
+        return f"{self.prefix}{{a}}:chat-subs:{destination}"
+
+    def alert_state(self) -> str:
+        """Hash: '<rule id>|<destination>' -> state JSON."""
+        return f"{self.prefix}{{a}}:state"
+
+    def alert_mute(self, destination: str) -> str:
+        return f"{self.prefix}{{a}}:mute:{destination}"
+
+    def alert_daily_count(self, destination: str, day: str) -> str:
+        return f"{self.prefix}{{a}}:count:{destination}:{day}"
+
+    def alert_outbox(self) -> str:
+        """Redis Stream of alert events awaiting delivery."""
+        return f"{self.prefix}{{a}}:outbox"
+
+    def alert_dead_letters(self) -> str:
+        return f"{self.prefix}{{a}}:dead"
+
+    def alert_sent(self, event_id: str, destination: str) -> str:
+        """Idempotency marker: this event already reached this destination."""
+        return f"{self.prefix}{{a}}:sent:{event_id}:{destination}"
+
+    def leader_lock(self, role: str) -> str:
+        return f"{self.prefix}{{a}}:leader:{role}"
+
+    def destinations(self) -> str:
+        """Hash: destination -> JSON (platform, chat id, migrated-to, unsubscribed)."""
+        return f"{self.prefix}{{a}}:destinations"
