@@ -1,0 +1,1 @@
+"""Alerts: rules, edge-triggered evaluation, durable delivery through a Redis Stream outbox."""
