@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -23,6 +24,13 @@ def from_dict(cls: type[T], data: Any) -> T:
     return typing.cast(T, _build(cls, data))
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    """Resolved field types of a dataclass (resolving them is slow; they never change)."""
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
 def _build(tp: Any, value: Any) -> Any:
     origin = get_origin(tp)
     if origin in (types.UnionType, typing.Union):
@@ -35,9 +43,8 @@ def _build(tp: Any, value: Any) -> Any:
     if origin is dict:
         return {k: _build(get_args(tp)[1], v) for k, v in value.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = get_type_hints(tp)
-        fields = {f.name for f in dataclasses.fields(tp)}
-        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in fields})
+        hints = _field_types(tp)
+        return tp(**{k: _build(hints[k], v) for k, v in value.items() if k in hints})
     if tp is float and isinstance(value, int):
         return float(value)
     return value
