@@ -1,0 +1,125 @@
+"""CoinGecko v3: daily closes and market caps per coin, the AI category's market cap."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from services.series import MarketData, TimeSeries
+from services.sources.http import BadPayload, HttpClient, fetch_each
+from services.sources.parsing import (
+    expect_dict,
+    expect_list,
+    known_upto,
+    number_or_none,
+    skip_gap,
+    utc_date,
+)
+
+SOURCE = "CoinGecko"
+CATEGORY_SOURCE = "CoinGecko categories"
+MS_PER_DAY = 86_400_000
+AI_CATEGORY = "artificial-intelligence"
+
+# CoinGecko coin id -> canonical key.
+DEFAULT_COINS: dict[str, str] = {
+    "bitcoin": "BTC", "ethereum": "ETH", "bittensor": "TAO", "near": "NEAR",
+    "internet-computer": "ICP", "render-token": "RENDER", "fetch-ai": "FET",
+    "worldcoin-wld": "WLD", "virtual-protocol": "VIRTUAL", "venice-token": "VVV",
+}
+
+
+def daily_closes(points: Any, what: str) -> list[tuple[date, float]]:
+    """`[[ms, value], ...]` stamped D 00:00Z -> (D-1, value); the trailing "now" point dropped.
+
+    A daily point at D 00:00Z is the close of day D-1. Anything else that is not at
+    midnight means hourly data (a days<=90 request without interval=daily): refused.
+    CoinGecko writes 0 for a market cap (or price) it does not know: a gap, not a value.
+    """
+    rows = expect_list(points, what)
+    if rows and _ms(rows[-1], what) % MS_PER_DAY:
+        rows = rows[:-1]
+    out: list[tuple[date, float]] = []
+    for row in rows:
+        ms = _ms(row, what)
+        if ms % MS_PER_DAY:
+            raise BadPayload(f"{what}: point at {ms} ms is not at 00:00Z; "
+                             "expected daily data (interval=daily)")
+        value = number_or_none(row[1])
+        if not value:
+            skip_gap("coingecko", f"{what}@{ms}")
+            continue
+        out.append((utc_date(ms / 1000) - timedelta(days=1), value))
+    return out
+
+
+def _ms(row: Any, what: str) -> int:
+    pair = expect_list(row, what)
+    ms = number_or_none(pair[0]) if len(pair) == 2 else None
+    if ms is None:
+        raise BadPayload(f"{what}: expected [ms_timestamp, value] pairs, got {str(row)[:60]}")
+    return int(ms)
+
+
+def parse_market_chart(body: Any, key: str) -> MarketData:
+    """`/coins/{id}/market_chart` -> `{key: close, mcap.key: market cap}`."""
+    data = expect_dict(body, f"coingecko market_chart {key}")
+    for field in ("prices", "market_caps"):
+        if field not in data:
+            raise BadPayload(f"coingecko market_chart {key}: no {field!r} "
+                             f"(keys: {', '.join(sorted(data))[:120]})")
+    return {
+        key: TimeSeries.from_pairs(key, daily_closes(data["prices"], f"{key} prices"), SOURCE),
+        f"mcap.{key}": TimeSeries.from_pairs(
+            f"mcap.{key}", daily_closes(data["market_caps"], f"{key} market_caps"), SOURCE),
+    }
+
+
+def parse_category_cap(body: Any, category_id: str, key: str) -> TimeSeries:
+    """`/coins/categories` -> one point: the category's market cap on its `updated_at` date."""
+    for item in expect_list(body, "coingecko categories"):
+        if not isinstance(item, dict) or item.get("id") != category_id:
+            continue
+        cap = number_or_none(item.get("market_cap"))
+        if cap is None:
+            raise BadPayload(f"coingecko category {category_id}: market_cap is not a number")
+        stamp = item.get("updated_at")
+        try:
+            when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            raise BadPayload(f"coingecko category {category_id}: bad updated_at {stamp!r}"
+                             ) from None
+        return TimeSeries.from_pairs(key, [(when.date(), cap)], CATEGORY_SOURCE)
+    raise BadPayload(f"coingecko categories: no category with id {category_id!r}")
+
+
+class CoinGeckoSource:
+    """SeriesSource over `/coins/{id}/market_chart` (daily) and `/coins/categories`."""
+
+    name = "coingecko"
+
+    def __init__(self, client: HttpClient, coins: Mapping[str, str] | None = None,
+                 days: int = 365, category_id: str = AI_CATEGORY,
+                 category_key: str = "aitokens.sector_cap") -> None:
+        self.client = client
+        self.coins = dict(coins or DEFAULT_COINS)
+        self.days = days  # keyless and demo plans refuse more than 365 (error 10012)
+        self.category_id = category_id
+        self.category_key = category_key
+
+    async def fetch_coin(self, coin_id: str) -> MarketData:
+        body = await self.client.get_json(f"/coins/{coin_id}/market_chart", {
+            "vs_currency": "usd", "days": str(self.days), "interval": "daily"})
+        return parse_market_chart(body, self.coins[coin_id])
+
+    async def fetch_category(self) -> MarketData:
+        body = await self.client.get_json("/coins/categories")
+        return {self.category_key: parse_category_cap(body, self.category_id,
+                                                      self.category_key)}
+
+    async def fetch(self, asof: date) -> MarketData:
+        jobs = {coin: self.fetch_coin(coin) for coin in self.coins}
+        if self.category_id:
+            jobs["categories"] = self.fetch_category()
+        return known_upto(await fetch_each(self.name, jobs), asof)

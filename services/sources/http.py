@@ -1,0 +1,233 @@
+"""One polite HTTP client per upstream provider over a shared aiohttp session.
+
+Retries 5xx, timeouts and connection errors with exponential backoff, waits out
+429s for as long as `Retry-After` says (within a cap), spaces requests per
+provider, and turns every failure into a typed SourceError. Logs name the
+provider and the URL path only: query strings and headers may carry API keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDictProxy
+
+from services.series import MarketData
+from services.sources import SourceError
+
+logger = logging.getLogger(__name__)
+
+SNIPPET_CHARS = 200
+
+
+class UpstreamHTTPError(SourceError):
+    """A non-success HTTP status (after retries, for 5xx)."""
+
+    def __init__(self, provider: str, path: str, status: int, snippet: str) -> None:
+        super().__init__(f"{provider} {path}: HTTP {status}: {snippet}")
+        self.status = status
+        self.snippet = snippet
+
+
+class RateLimited(UpstreamHTTPError):
+    """HTTP 429 that outlasted our retries (or asked for a longer wait than we allow)."""
+
+    def __init__(self, provider: str, path: str, retry_after: float | None, snippet: str) -> None:
+        super().__init__(provider, path, 429, snippet)
+        self.retry_after = retry_after
+
+
+class UpstreamUnreachable(SourceError):
+    """Timeouts or connection errors on every attempt."""
+
+
+class BadPayload(SourceError):
+    """A body we cannot trust: HTML for JSON, truncated JSON, an unexpected shape or header."""
+
+
+class RateLimiter:
+    """At most one request per `min_interval` seconds, shared by everything of one provider."""
+
+    def __init__(self, min_interval: float) -> None:
+        self.min_interval = min_interval
+        self._lock = asyncio.Lock()
+        self._next_at = 0.0
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            delay = self._next_at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next_at = loop.time() + self.min_interval
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4  # total tries, not extra ones
+    backoff: float = 0.5  # seconds; doubles after each failed try
+    max_retry_after: float = 120.0  # longer 429 waits fail fast as RateLimited
+
+
+@dataclass(frozen=True)
+class HttpClient:
+    """GETs against one provider's base URL; siblings from `at()` share the rate limiter."""
+
+    session: aiohttp.ClientSession
+    provider: str
+    base_url: str
+    limiter: RateLimiter
+    timeout: float = 20.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    retry: RetryPolicy = RetryPolicy()
+
+    def at(self, base_url: str) -> HttpClient:
+        return replace(self, base_url=base_url)
+
+    def with_headers(self, headers: Mapping[str, str]) -> HttpClient:
+        return replace(self, headers={**self.headers, **headers})
+
+    async def get_text(self, path: str, params: Mapping[str, str] | None = None) -> str:
+        return await self._get(path, params or {})
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return parse_json(await self._get(path, params or {}), f"{self.provider} {path}")
+
+    async def _get(self, path: str, params: Mapping[str, str]) -> str:
+        url = self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        for attempt in range(1, self.retry.attempts + 1):
+            last = attempt == self.retry.attempts
+            await self.limiter.wait()
+            try:
+                status, body, headers = await self._once(url, params)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self._log(path, exc.__class__.__name__, attempt)
+                if last:
+                    raise UpstreamUnreachable(
+                        f"{self.provider} {path}: {exc.__class__.__name__} "
+                        f"after {attempt} attempts") from None
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            if 200 <= status < 300:
+                return body
+            self._log(path, f"HTTP {status}", attempt)
+            wait = self._retry_wait(status, headers, attempt, last)
+            if wait is None:
+                raise self._error(path, status, body, headers)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, url: str, params: Mapping[str, str]) -> tuple[
+            int, str, CIMultiDictProxy[str]]:
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        async with self.session.get(url, params=dict(params), headers=dict(self.headers),
+                                    timeout=timeout) as resp:
+            raw = await resp.read()
+            return resp.status, raw.decode("utf-8", errors="replace"), resp.headers
+
+    def _retry_wait(self, status: int, headers: Mapping[str, str], attempt: int,
+                    last: bool) -> float | None:
+        """Seconds to wait before the next try, or None to give up now."""
+        if last:
+            return None
+        if status == 429:
+            after = parse_retry_after(headers.get("Retry-After"))
+            if after is None:
+                return self._backoff(attempt)
+            return after if after <= self.retry.max_retry_after else None
+        if status >= 500:
+            return self._backoff(attempt)
+        return None
+
+    def _error(self, path: str, status: int, body: str,
+               headers: Mapping[str, str]) -> UpstreamHTTPError:
+        snippet = error_snippet(body)
+        if status == 429:
+            return RateLimited(self.provider, path,
+                               parse_retry_after(headers.get("Retry-After")), snippet)
+        return UpstreamHTTPError(self.provider, path, status, snippet)
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.retry.backoff * 2 ** (attempt - 1))
+
+    def _log(self, path: str, what: str, attempt: int) -> None:
+        logger.warning("upstream failure: provider=%s path=%s error=%s attempt=%d/%d",
+                       self.provider, path, what, attempt, self.retry.attempts)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def parse_json(body: str, what: str) -> Any:
+    """JSON or a BadPayload that says whether it was HTML, empty or cut off."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        head = body.lstrip()[:1]
+        if head == "<":
+            raise BadPayload(f"{what}: got HTML where JSON was expected") from None
+        if not head:
+            raise BadPayload(f"{what}: empty body where JSON was expected") from None
+        raise BadPayload(f"{what}: invalid or truncated JSON ({exc.msg} at char {exc.pos} "
+                         f"of {len(body)})") from None
+
+
+def error_snippet(body: str) -> str:
+    """The upstream's own error message when the body has a known shape, else its start."""
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        text = re.sub(r"<[^>]+>", " ", body)
+        return " ".join(text.split())[:SNIPPET_CHARS]
+    for path in (("chart", "error", "description"), ("error_message",),
+                 ("status", "error_message"), ("error", "status", "error_message"),
+                 ("error", "message"), ("message",), ("error",)):
+        found: Any = data
+        for step in path:
+            found = found.get(step) if isinstance(found, dict) else None
+        if isinstance(found, str):
+            return found[:SNIPPET_CHARS]
+    return " ".join(body.split())[:SNIPPET_CHARS]
+
+
+async def fetch_each(provider: str, jobs: Mapping[str, Awaitable[MarketData]]) -> MarketData:
+    """Run per-item fetches; keep what succeeded, raise only when every item failed."""
+    names = list(jobs)
+    results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+    out: MarketData = {}
+    errors: list[SourceError] = []
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, SourceError):
+            logger.warning("item failed: provider=%s item=%s error=%s", provider, name, result)
+            errors.append(result)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            out.update(result)
+    if errors and not out:
+        raise errors[0]
+    return out

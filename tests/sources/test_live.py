@@ -1,0 +1,105 @@
+"""build_live_sources: config validation, env keys, and every source end to end."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiohttp
+import pydantic
+import pytest
+
+from services.sources.coingecko import DEFAULT_COINS
+from services.sources.live import LiveSourcesConfig, build_live_sources
+from services.sources.yahoo import DEFAULT_SYMBOLS
+from tests.sources.conftest import FakeUpstream, recorded
+
+UA = "flowwatch-tests ops@example.org"
+
+
+def local_config(url: str, **sec: Any) -> LiveSourcesConfig:
+    fast = {"min_interval_seconds": 0.0, "backoff_seconds": 0.01}
+    return LiveSourcesConfig.model_validate({
+        "yahoo": {"base_url": url, **fast},
+        "coingecko": {"base_url": url + "/api/v3", **fast},
+        "defillama": {"base_url": url, "stablecoins_base_url": url, "yields_base_url": url,
+                      **fast},
+        "fred": {"base_url": url, "api_base_url": url, **fast},
+        "sec": {"base_url": url, "min_interval_seconds": 0.1, "user_agent": UA, **sec},
+    })
+
+
+def test_config_is_strict_and_frozen() -> None:
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        LiveSourcesConfig.model_validate({"yahoo": {"symbolz": {}}})
+    with pytest.raises(pydantic.ValidationError, match="min_interval_seconds"):
+        LiveSourcesConfig.model_validate({"sec": {"min_interval_seconds": 0.01}})  # > 10/s
+    cfg = LiveSourcesConfig()
+    with pytest.raises(pydantic.ValidationError):
+        cfg.yahoo.history_days = 5  # type: ignore[misc]
+    assert cfg.defillama.tbill_ids == ["173", "129"]
+    assert cfg.coingecko.coins["venice-token"] == "VVV"
+
+
+async def test_sec_without_user_agent_refuses_to_start() -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(ValueError, match=r"sources\.sec\.user_agent"):
+            build_live_sources(session, LiveSourcesConfig(), {})
+        cfg = LiveSourcesConfig.model_validate({"sec": {"enabled": False}})
+        names = [s.name for s in build_live_sources(session, cfg, {})]
+    assert names == ["yahoo", "coingecko", "defillama-stablecoins", "defillama-yields",
+                     "defillama-fees", "fred"]
+
+
+def serve_everything(upstream: FakeUpstream) -> None:
+    for symbol in DEFAULT_SYMBOLS:
+        upstream.serve(f"/v8/finance/chart/{symbol}",
+                       recorded("yahoo/chart_NVDA_1d_2021-02-01_2022-01-31_split.json"))
+    for coin in DEFAULT_COINS:
+        upstream.serve(f"/api/v3/coins/{coin}/market_chart", recorded(
+            "coingecko/market_chart_venice-token_120d_last121_2026-09-19.json"))
+    upstream.serve("/api/v3/coins/categories",
+                   recorded("synthetic/coingecko/coins_categories_ai.json"))
+    charts = "synthetic/defillama/stablecoincharts_all"
+    upstream.serve("/stablecoincharts/all", recorded(f"{charts}.json"))
+    for coin in ("1", "2"):
+        upstream.serve("/stablecoincharts/all", recorded(f"{charts}_stablecoin{coin}.json"),
+                       query={"stablecoin": coin})
+    upstream.serve("/stablecoins",
+                   recorded("defillama/stablecoins_includePrices_2024-12-07_trimmed.json"))
+    upstream.serve("/chart/aa70268e-4b52-42bf-a116-608b370f9501",
+                   recorded("synthetic/defillama/yields_chart_aave_usdc.json"))
+    upstream.serve("/summary/fees/venice", recorded(
+        "defillama/summary_fees_venice_dailyHoldersRevenue_2026-09-19.json"))
+    upstream.serve("/graph/fredgraph.csv",
+                   recorded("fred/fredgraph_DTB3_2000-01-03_2026-01-29.csv"))
+    upstream.serve("/fred/series/observations",
+                   recorded("fred/series_observations_T10Y3M_daily_2023H1.json"))
+    for cik in ("0001018724", "0000789019", "0001652044", "0001326801"):
+        upstream.serve(f"/api/xbrl/companyfacts/CIK{cik}.json",
+                       recorded("sec/companyfacts_SNOW_CIK0001640147_trimmed.json"))
+
+
+async def test_every_source_end_to_end(upstream: FakeUpstream,
+                                       session: aiohttp.ClientSession) -> None:
+    serve_everything(upstream)
+    env = {"COINGECKO_API_KEY": "cg-demo", "FRED_API_KEY": "fred-key"}
+    sources = build_live_sources(session, local_config(upstream.url), env)
+    keys: set[str] = set()
+    # Recorded samples span 2021..2026; the T-bill total from /stablecoins is stamped
+    # today (the list has no date), so fetch as of today.
+    asof = max(date(2026, 9, 19), datetime.now(UTC).date())
+    for source in sources:
+        keys |= set(await source.fetch(asof))
+    tokens = list(DEFAULT_COINS.values())
+    equities = ["NVDA", "AMD", "MU", "DELL", "SMH", "SOXX", "000660.KS", "SPX"]
+    assert keys == {
+        *equities, *(f"{k}_adj" for k in equities), *tokens, *(f"mcap.{t}" for t in tokens),
+        "aitokens.sector_cap", "stablecoins.total", "stablecoins.usdt", "stablecoins.usdc",
+        "stablecoins.tbills", "defi.aave_usdc_apy", "fees.VVV", "rates.tbill_3m",
+        "capex.AMZN", "capex.MSFT", "capex.GOOGL", "capex.META"}
+    cg = [h for h in upstream.hits if h.path.startswith("/api/v3/")]
+    assert all(h.headers.get("x-cg-demo-api-key") == "cg-demo" for h in cg)
+    fred = [h for h in upstream.hits if h.path == "/fred/series/observations"]
+    assert fred and fred[0].query["api_key"] == "fred-key"  # key set -> JSON API, not CSV
+    assert not any(h.path == "/graph/fredgraph.csv" for h in upstream.hits)
