@@ -1,0 +1,140 @@
+"""Slash commands built from the registry: one generic callback, no per-command logic."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.app import App
+from bot.discord_app.render import CHART_NAME, OutgoingMessage, clip, one_line, render_messages
+from handlers.registry import APOLOGY, Chat, CommandSpec, Param
+from handlers.reply import Reply
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION_MAX = 100  # slash command and option descriptions
+CHOICES_MAX = 25
+
+AnyInteraction = discord.Interaction[Any]
+SlashCommand = app_commands.Command[Any, ..., None]
+
+
+def build_commands(app: App, in_flight: set[asyncio.Task[Any]]) -> list[SlashCommand]:
+    """One slash command per registry entry, described by the spec's help and params.
+
+    Each invocation's task joins `in_flight` until it ends, so shutdown can let it finish.
+    """
+    return [_slash_command(app, spec, in_flight) for spec in app.registry]
+
+
+def _slash_command(app: App, spec: CommandSpec, in_flight: set[asyncio.Task[Any]]) -> SlashCommand:
+    async def callback(interaction: AnyInteraction, **values: str | None) -> None:
+        if task := asyncio.current_task():
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+        args = tuple(v.strip() for p in spec.params if (v := values.get(p.name)) and v.strip())
+        await answer(app, spec.name, interaction, args)
+
+    callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                           annotation=discord.Interaction),
+         *(_option(p) for p in spec.params)]
+    )
+    callback.__qualname__ = callback.__name__ = f"slash_{spec.name}"
+    described = app_commands.describe(**{p.name: clip(p.help, DESCRIPTION_MAX)
+                                         for p in spec.params})(callback)
+    # Choices are suggestions, not a closed set (a window may be any since:YYYY-MM-DD), so
+    # they are offered through autocomplete and the handler stays the one validator.
+    suggested = app_commands.autocomplete(**{p.name: _suggest(p.choices)
+                                             for p in spec.params if p.choices})(described)
+    return app_commands.Command(name=spec.name, description=clip(spec.help, DESCRIPTION_MAX),
+                                callback=suggested)
+
+
+def _option(param: Param) -> inspect.Parameter:
+    return inspect.Parameter(
+        param.name, inspect.Parameter.KEYWORD_ONLY,
+        default=inspect.Parameter.empty if param.required else None,
+        annotation=str if param.required else str | None,
+    )
+
+
+def _suggest(choices: tuple[str, ...]) -> Any:
+    async def suggest(_: AnyInteraction, current: str) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        hits = [c for c in choices if c.lower().startswith(typed)] or list(choices)
+        return [app_commands.Choice(name=c, value=c) for c in hits[:CHOICES_MAX]]
+
+    return suggest
+
+
+def chat_of(interaction: AnyInteraction) -> Chat:
+    async def is_admin() -> bool:
+        return interaction.permissions.manage_guild
+
+    return Chat(platform="discord", chat_id=str(interaction.channel_id),
+                user_id=str(interaction.user.id), is_group=interaction.guild_id is not None,
+                is_admin=is_admin)
+
+
+async def answer(app: App, name: str, interaction: AnyInteraction, args: tuple[str, ...]) -> None:
+    """Defer (commands may take over 3 s), run the command, send the rendered reply."""
+    await interaction.response.defer(thinking=True)
+    chat = chat_of(interaction)
+    reply = await app.registry.call(app.context(chat), name, args)
+    logger.info("discord command /%s chat=%s user=%s error=%s", name, chat.chat_id,
+                chat.user_id, reply.error)
+    await send_reply(interaction, reply)
+
+
+async def send_reply(interaction: AnyInteraction, reply: Reply) -> None:
+    """Send a reply as follow-ups of a deferred interaction; user errors only to the user."""
+    if reply.error:
+        await send_private(interaction, one_line(reply.title))
+        return
+    for message in render_messages(reply):
+        await interaction.followup.send(**message_kwargs(message))
+
+
+def message_kwargs(message: OutgoingMessage) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"embeds": list(message.embeds)}
+    if message.content is not None:
+        kwargs["content"] = message.content
+    if message.chart_png is not None:
+        kwargs["file"] = discord.File(io.BytesIO(message.chart_png), filename=CHART_NAME)
+    return kwargs
+
+
+async def send_private(interaction: AnyInteraction, text: str) -> None:
+    """Answer only the user who asked (flags 64), whatever state the interaction is in.
+
+    The first follow-up after a defer replaces the "thinking" message and keeps the defer's
+    visibility, so a public defer is deleted first; the follow-up is then a new ephemeral
+    message.
+    """
+    if not interaction.response.is_done():
+        await interaction.response.send_message(text, ephemeral=True)
+        return
+    if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+        try:
+            await interaction.delete_original_response()
+        except discord.NotFound:
+            logger.debug("deferred response already gone: interaction=%s", interaction.id)
+    await interaction.followup.send(text, ephemeral=True)
+
+
+async def on_tree_error(interaction: AnyInteraction, error: app_commands.AppCommandError) -> None:
+    """Log any failure in the adapter and answer the user with a short private apology."""
+    name = interaction.command.name if interaction.command else "?"
+    logger.error("discord interaction failed: command=%s chat=%s user=%s", name,
+                 interaction.channel_id, interaction.user.id, exc_info=error)
+    try:
+        await send_private(interaction, APOLOGY)
+    except discord.HTTPException:
+        logger.exception("discord apology failed: interaction=%s", interaction.id)
