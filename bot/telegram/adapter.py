@@ -1,0 +1,152 @@
+"""The PTB Application: one CommandHandler per registry entry, Refresh, the error hook."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram import Chat as TgChat
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import Forbidden
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import App
+from bot.telegram.send import REFRESH_PREFIX, ReplySender
+from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, CommandSpec
+from handlers.reply import Reply, error_reply
+
+logger = logging.getLogger(__name__)
+
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # Bot API rule for command names
+DESCRIPTION_LIMIT = 256
+ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+Context = ContextTypes.DEFAULT_TYPE
+TelegramApp = Application[Any, Context, Any, Any, Any, Any]
+CommandCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
+
+
+def telegram_specs(app: App) -> list[CommandSpec]:
+    """Registry commands whose names Telegram accepts; others are logged and skipped."""
+    specs = []
+    for spec in app.registry:
+        if COMMAND_NAME.match(spec.name):
+            specs.append(spec)
+        else:
+            logger.warning("telegram: skipping command /%s (not a valid Telegram name)",
+                           spec.name)
+    return specs
+
+
+def bot_commands(app: App) -> list[BotCommand]:
+    """The setMyCommands list: each name with its help line, within Telegram's limits."""
+    commands = []
+    for spec in telegram_specs(app):
+        text = spec.help.strip() or spec.name
+        if len(text) > DESCRIPTION_LIMIT:
+            text = text[: DESCRIPTION_LIMIT - 1] + "…"
+        commands.append(BotCommand(spec.name, text))
+    return commands
+
+
+def chat_for(context: Context, chat: TgChat, user_id: int | None) -> Chat:
+    """The neutral Chat; is_admin asks getChatMember only when a command needs it."""
+
+    async def is_admin() -> bool:
+        if user_id is None:
+            return False
+        member = await context.bot.get_chat_member(chat.id, user_id)
+        return member.status in ADMIN_STATUSES
+
+    return Chat(platform="telegram", chat_id=str(chat.id),
+                user_id="" if user_id is None else str(user_id),
+                is_group=chat.type in (ChatType.GROUP, ChatType.SUPERGROUP), is_admin=is_admin)
+
+
+class TelegramAdapter:
+    """Turns updates into registry calls and replies into messages."""
+
+    def __init__(self, app: App, sender: ReplySender) -> None:
+        self.app = app
+        self.sender = sender
+
+    def install(self, application: TelegramApp) -> None:
+        for spec in telegram_specs(self.app):
+            application.add_handler(CommandHandler(spec.name, self._command(spec)))
+        application.add_handler(
+            CallbackQueryHandler(self.on_refresh, pattern=f"^{re.escape(REFRESH_PREFIX)}"))
+        # In private chats an unknown /command gets "try /help"; in groups it may be another bot's.
+        application.add_handler(MessageHandler(
+            filters.COMMAND & filters.ChatType.PRIVATE, self.on_unknown_command))
+        application.add_error_handler(self.on_error)
+
+    def _command(self, spec: CommandSpec) -> CommandCallback:
+        async def handle(update: Update, context: Context) -> None:
+            message, tg_chat = update.effective_message, update.effective_chat
+            if message is None or tg_chat is None:
+                return
+            ctx = self._context(update, context, tg_chat)
+            if len(message.text or "") > MAX_INPUT_CHARS:
+                reply = await self.app.registry.run_text(ctx, message.text or "")
+            else:
+                reply = await self.app.registry.call(ctx, spec.name, tuple(context.args or ()))
+            logger.info("telegram command: /%s chat=%s error=%s", spec.name, tg_chat.id,
+                        reply.error)
+            await self._send(tg_chat.id, reply, message.message_id)
+
+        return handle
+
+    async def on_unknown_command(self, update: Update, context: Context) -> None:
+        message, tg_chat = update.effective_message, update.effective_chat
+        if message is None or tg_chat is None or not message.text:
+            return
+        reply = await self.app.registry.run_text(self._context(update, context, tg_chat),
+                                                 message.text)
+        await self._send(tg_chat.id, reply, message.message_id)
+
+    def _context(self, update: Update, context: Context, tg_chat: TgChat) -> CommandContext:
+        user = update.effective_user
+        return self.app.context(chat_for(context, tg_chat, user.id if user else None))
+
+    async def _send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
+        try:
+            await self.sender.send_reply(chat_id, reply, reply_to)
+        except Forbidden as exc:
+            logger.warning("telegram: cannot reply in chat=%s: %s", chat_id, exc.message)
+
+    async def on_refresh(self, update: Update, context: Context) -> None:
+        """Re-run the command behind a Refresh button and edit its message in place."""
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            message = query.message
+            command = (query.data or "").removeprefix(REFRESH_PREFIX).strip()
+            if message is None or not command:
+                return
+            ctx = self.app.context(chat_for(context, message.chat, query.from_user.id))
+            reply = await self.app.registry.run_text(ctx, command)
+            changed = await self.sender.edit_reply(message.chat.id, message.message_id, reply)
+            logger.info("telegram refresh: %s chat=%s changed=%s", command.split()[0],
+                        message.chat.id, changed)
+        finally:
+            await query.answer()
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log any failure with its traceback; apologise where there is a chat."""
+        logger.error("telegram update failed: %s", type(context.error).__name__,
+                     exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            try:
+                await self.sender.send_reply(update.effective_chat.id, error_reply(APOLOGY))
+            except Exception:
+                logger.exception("telegram: apology failed in chat=%s", update.effective_chat.id)

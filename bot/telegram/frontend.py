@@ -1,0 +1,127 @@
+"""Lifecycle of the Telegram front-end inside the bot's own event loop: polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from contextlib import AsyncExitStack
+from types import TracebackType
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.app import App
+from bot.telegram.adapter import TelegramAdapter, TelegramApp, bot_commands
+from bot.telegram.pacing import Pacer
+from bot.telegram.redact import protect_token
+from bot.telegram.send import ReplySender
+from bot.telegram.webhook import WebhookServer
+from services.settings import Secrets, TelegramSettings
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
+
+
+class TelegramConfigError(Exception):
+    """Telegram cannot start with these settings; the message says what to set."""
+
+
+def check_config(settings: TelegramSettings, secrets: Secrets) -> None:
+    """Fail at start, in one line, on what would only fail later."""
+    if not secrets.telegram_bot_token:
+        raise TelegramConfigError("telegram: TELEGRAM_BOT_TOKEN is not set")
+    if settings.mode != "webhook":
+        return
+    secret = secrets.telegram_webhook_secret
+    if not secret:
+        raise TelegramConfigError("telegram webhook mode needs TELEGRAM_WEBHOOK_SECRET "
+                                  "(1-256 characters A-Z a-z 0-9 _ -)")
+    if not WEBHOOK_SECRET.match(secret):
+        raise TelegramConfigError("telegram: TELEGRAM_WEBHOOK_SECRET may only contain "
+                                  "A-Z a-z 0-9 _ - (1-256 characters)")
+    if not settings.webhook_url:
+        raise TelegramConfigError("telegram webhook mode needs telegram.webhook_url in config")
+
+
+def build_application(token: str, base_url: str | None, webhook: bool) -> TelegramApp:
+    """The PTB Application, pointed at a local Bot API server when base_url is set."""
+    protect_token(token)
+    builder = Application.builder().token(token).concurrent_updates(True)
+    if base_url:
+        base = base_url.rstrip("/")
+        file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
+        builder = builder.base_url(base).base_file_url(file_base)
+    if webhook:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+class TelegramFrontend:
+    """`async with` starts the bot (commands, then polling or webhook); exit stops it cleanly."""
+
+    def __init__(self, app: App, secrets: Secrets, pacer: Pacer | None = None) -> None:
+        self.settings = app.settings.telegram
+        check_config(self.settings, secrets)
+        self.app = app
+        self._secret = secrets.telegram_webhook_secret or ""
+        self.webhook_mode = self.settings.mode == "webhook"
+        self.application = build_application(
+            secrets.telegram_bot_token or "", secrets.telegram_api_base_url, self.webhook_mode)
+        self.sender = ReplySender(self.application.bot, pacer)
+        TelegramAdapter(app, self.sender).install(self.application)
+        self.webhook: WebhookServer | None = None
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> TelegramFrontend:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self._stack.aclose()
+        logger.info("telegram: stopped")
+
+    async def _start(self) -> None:
+        application, bot = self.application, self.application.bot
+        await self._stack.enter_async_context(application)  # initialize (getMe) .. shutdown
+        try:
+            await bot.set_my_commands(bot_commands(self.app))
+        except TelegramError as exc:
+            logger.warning("telegram: setMyCommands failed: %s", exc.message)
+        await application.start()
+        self._stack.push_async_callback(application.stop)
+        if self.webhook_mode:
+            await self._start_webhook()
+        elif application.updater is not None:
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            self._stack.push_async_callback(application.updater.stop)
+        logger.info("telegram: running as @%s mode=%s", bot.username, self.settings.mode)
+
+    async def _start_webhook(self) -> None:
+        s = self.settings
+        self.webhook = WebhookServer(self.application, s.webhook_path, self._secret)
+        await self.webhook.start(s.listen_host, s.listen_port)
+        self._stack.push_async_callback(self.webhook.stop)
+        await self.application.bot.set_webhook(
+            s.webhook_url or "", secret_token=self._secret, allowed_updates=ALLOWED_UPDATES)
+        self._stack.push_async_callback(self._delete_webhook)
+
+    async def _delete_webhook(self) -> None:
+        try:
+            await self.application.bot.delete_webhook()
+        except TelegramError as exc:
+            logger.warning("telegram: deleteWebhook failed: %s", exc.message)
+
+
+async def run_telegram(app: App, secrets: Secrets, stop: asyncio.Event | None = None) -> None:
+    """Run the Telegram front-end until cancelled or until `stop` is set."""
+    async with TelegramFrontend(app, secrets):
+        await (stop or asyncio.Event()).wait()

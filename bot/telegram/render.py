@@ -1,0 +1,106 @@
+"""Render a neutral Reply as Telegram HTML messages, each within Telegram's 4,096 limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from html import escape
+
+from bot.text import render_table
+from handlers.reply import Reply, Table
+
+MESSAGE_LIMIT = 4096
+_WRAP = {"b": ("<b>", "</b>"), "i": ("<i>", "</i>"), "pre": ("<pre>", "</pre>"), "": ("", "")}
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One raw (unescaped) line of a block; a message never splits inside one."""
+
+    block: int
+    style: str  # a key of _WRAP
+    text: str
+    header: str = ""  # table column line, repeated when a table continues in a new message
+
+
+def _lines(reply: Reply) -> list[_Line]:
+    out = [_Line(0, "b", reply.title)]
+    block = 1
+    for table in reply.tables:
+        if table.heading:
+            out.append(_Line(block, "b", table.heading))
+            block += 1
+        rendered = render_table(replace(table, heading=""))
+        header = rendered[0] if _has_columns(table) and rendered else ""
+        out += [_Line(block, "pre", line, header if i else "") for i, line in enumerate(rendered)]
+        block += 1
+    if reply.notes:
+        out += [_Line(block, "", note) for note in reply.notes]
+        block += 1
+    if reply.footer:
+        out.append(_Line(block, "i", reply.footer))
+    return out
+
+
+def _has_columns(table: Table) -> bool:
+    return any(table.columns)
+
+
+def _render(lines: list[_Line]) -> str:
+    """HTML for consecutive lines: one wrapped element per block, blocks a blank line apart."""
+    if lines and lines[0].header:
+        lines = [replace(lines[0], text=lines[0].header, header=""), *lines]
+    blocks: list[str] = []
+    current: list[str] = []
+    for i, line in enumerate(lines):
+        current.append(escape(line.text, quote=False))
+        if i + 1 == len(lines) or lines[i + 1].block != line.block:
+            start, end = _WRAP[line.style]
+            blocks.append(start + "\n".join(current) + end)
+            current = []
+    return "\n\n".join(blocks)
+
+
+def _cut(line: _Line, limit: int) -> list[_Line]:
+    """Split one over-long line into pieces that each fit a message on their own."""
+    pieces: list[_Line] = []
+    rest = line.text
+    while rest:
+        size = len(rest)
+        while size > 1 and tg_len(_render([replace(line, text=rest[:size])])) > limit:
+            size = size * 3 // 4
+        pieces.append(replace(line, text=rest[:size], header=""))
+        rest = rest[size:]
+    return pieces
+
+
+def pack(lines: list[_Line], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Greedily fill messages with whole lines, in order."""
+    messages: list[str] = []
+    current: list[_Line] = []
+    for line in lines:
+        if current and tg_len(_render([*current, line])) <= limit:
+            current.append(line)
+            continue
+        if current:
+            messages.append(_render(current))
+        if tg_len(_render([line])) <= limit:
+            current = [line]
+            continue
+        *whole, last = _cut(line, limit)
+        messages += [_render([piece]) for piece in whole]
+        current = [last]
+    if current:
+        messages.append(_render(current))
+    return messages
+
+
+def render_html(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The messages for one reply: an error is one plain line, a result titled and footed."""
+    if reply.error:
+        return pack([_Line(0, "", " ".join(reply.title.split()))], limit)
+    return pack(_lines(reply), limit)

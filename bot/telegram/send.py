@@ -1,0 +1,92 @@
+"""Send and edit rendered replies through the pacer; the only code that posts messages."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.telegram.pacing import Pacer
+from bot.telegram.render import render_html
+from handlers.reply import Reply
+
+logger = logging.getLogger(__name__)
+
+REFRESH_PREFIX = "r:"
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64  # bytes, Bot API limit for callback_data
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def _reply_to(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id, allow_sending_without_reply=True)
+
+
+def refresh_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """A Refresh button on text metric replies whose command fits in callback_data."""
+    if reply.error or not reply.sources or not reply.command or reply.chart_png is not None:
+        return None
+    data = REFRESH_PREFIX + reply.command
+    if len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Refresh", callback_data=data)]])
+
+
+class ReplySender:
+    """Posts replies paced at Telegram's limits; a 429 is waited out and retried."""
+
+    def __init__(self, bot: Bot, pacer: Pacer | None = None) -> None:
+        self.bot = bot
+        self.pacer = pacer or Pacer()
+
+    async def send_reply(self, chat_id: int | str, reply: Reply,
+                         reply_to: int | None = None) -> list[Message]:
+        """A chart goes as a photo captioned with the reply (text follows if too long);
+        otherwise the text split into messages, with the Refresh button on the last."""
+        sent: list[Message] = []
+        texts = render_html(reply)
+        if reply.chart_png is not None:
+            captions = render_html(reply, CAPTION_LIMIT)
+            caption = captions[0] if len(captions) == 1 else None  # else the text follows
+            photo = partial(self.bot.send_photo, chat_id, photo=reply.chart_png, caption=caption,
+                            parse_mode=ParseMode.HTML, reply_parameters=_reply_to(reply_to))
+            sent.append(await self.pacer.send(chat_id, photo))
+            if caption is not None:
+                return sent
+            reply_to = None
+        markup = refresh_markup(reply)
+        for i, text in enumerate(texts):
+            call = partial(
+                self.bot.send_message, chat_id, text, parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                reply_markup=markup if i == len(texts) - 1 else None,
+                reply_parameters=_reply_to(reply_to) if i == 0 else None)
+            sent.append(await self.pacer.send(chat_id, call))
+        logger.debug("telegram sent: chat=%s messages=%d", chat_id, len(sent))
+        return sent
+
+    async def edit_reply(self, chat_id: int | str, message_id: int, reply: Reply) -> bool:
+        """Replace a message with the reply's last part; False when nothing changed."""
+        text = render_html(reply)[-1]
+        try:
+            await self.pacer.send(chat_id, partial(
+                self.bot.edit_message_text, text, chat_id=chat_id, message_id=message_id,
+                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                reply_markup=refresh_markup(reply)))
+        except BadRequest as exc:
+            if "message is not modified" not in exc.message.lower():
+                raise
+            return False
+        return True
