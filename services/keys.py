@@ -26,6 +26,10 @@ class Keys:
     def collection(self) -> str:
         return f"{self.prefix}{{m}}:collection"
 
+    def chart(self, chart: str, window_label: str, asof: str) -> str:
+        """A rendered chart PNG (base64) cached by chart, window and as-of date."""
+        return f"{self.prefix}{{c}}:chart:{chart}:{window_label}:{asof}"
+
     # Alerts: every key shares the `{a}` hash tag so multi-key transactions work in a cluster.
 
     def alert_rules(self) -> str:

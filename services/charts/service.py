@@ -20,7 +20,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.charts.catalog import CHARTS, ChartData, ChartSpec, draw_chart
-from services.charts.keys import chart_cache_key
 from services.errors import Unavailable
 from services.keys import Keys
 from services.series import MarketData
@@ -54,7 +53,7 @@ class ChartService:
         spec = CHARTS.get(name)
         if spec is None:
             raise ValueError(f"unknown chart {name!r}")
-        key = chart_cache_key(self.keys, name, window, asof)
+        key = self.keys.chart(name, window.label, asof.isoformat())
         cached = await self._cached(key)
         if cached is not None:
             logger.debug("chart cache hit: chart=%s window=%s asof=%s", name, window.label, asof)

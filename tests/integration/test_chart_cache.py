@@ -13,7 +13,6 @@ import pytest
 from redis.asyncio import Redis
 
 from services.charts.catalog import ChartData, draw_chart
-from services.charts.keys import chart_cache_key
 from services.charts.service import CACHE_TTL_SECONDS, ChartService
 from services.settings import Settings
 from services.sources.replay import ReplaySource
@@ -55,7 +54,7 @@ async def test_cache_hit_does_not_render_again(store: MetricStore, settings: Set
     assert renderer.calls == 1
     assert again == first
     assert first.startswith(PNG_SIGNATURE)
-    key = chart_cache_key(store.keys, "btc", SINCE_2024, asof)
+    key = store.keys.chart("btc", SINCE_2024.label, asof.isoformat())
     assert key == f"{store.keys.prefix}{{c}}:chart:btc:since:2024-01-01:{asof.isoformat()}"
     assert base64.b64decode(await store.redis.get(key)) == first
     assert 0 < await store.redis.ttl(key) <= CACHE_TTL_SECONDS
@@ -77,7 +76,7 @@ async def test_window_and_asof_are_part_of_the_key(store: MetricStore, settings:
 async def test_unreadable_cache_entry_is_rendered_again(store: MetricStore, settings: Settings,
                                                        asof: date) -> None:
     renderer = CountingRenderer()
-    await store.redis.set(chart_cache_key(store.keys, "yields", YTD, asof), "not base64 !")
+    await store.redis.set(store.keys.chart("yields", YTD.label, asof.isoformat()), "not base64 !")
     png = await service(store, settings, renderer).chart("yields", YTD, asof)
     assert renderer.calls == 1
     assert png.startswith(PNG_SIGNATURE)
