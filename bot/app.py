@@ -6,16 +6,21 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import aiohttp
 from redis.asyncio import Redis
 
 from handlers.catalog import build_registry
 from handlers.registry import Chat, CommandContext, Registry
+from services.alerts.service import AlertService
+from services.charts.service import ChartService
 from services.collector import CollectionResult, Collector
 from services.hub import ServiceHub
 from services.keys import Keys
 from services.readings import ReadingsService
 from services.redis_client import connect_redis
-from services.settings import Secrets, Settings
+from services.settings import ConfigError, Secrets, Settings
+from services.sources import SeriesSource
+from services.sources.live import build_live_sources
 from services.sources.replay import ReplaySource
 from services.store import MetricStore
 
@@ -34,6 +39,7 @@ class App:
     collector: Collector
     hub: ServiceHub
     registry: Registry
+    session: aiohttp.ClientSession | None = None
 
     def context(self, chat: Chat) -> CommandContext:
         return CommandContext(hub=self.hub, chat=chat, registry=self.registry)
@@ -42,27 +48,55 @@ class App:
         return await self.collector.collect(self.hub.asof)
 
     async def aclose(self) -> None:
+        if self.session is not None:
+            await self.session.close()
         await self.redis.aclose()
 
 
 async def build_app(settings: Settings, secrets: Secrets, asof: date | None = None,
-                    redis: Redis | None = None) -> App:
-    """Build the app on the replay snapshot at `asof` (default: latest common date)."""
-    source = ReplaySource(settings.data_dir())
+                    redis: Redis | None = None, replay: bool | None = None) -> App:
+    """Build the app: replay of the bundled snapshot at `asof` (default: latest common
+    date) when asked for, when an as-of date is given, or when config says mode: replay;
+    otherwise live upstream sources."""
+    if replay is None:
+        replay = asof is not None or settings.mode == "replay"
+    session = None
+    if replay:
+        source = ReplaySource(settings.data_dir())
+        asof = await _replay_asof(source, asof)
+        sources: list[SeriesSource] = [source]
+        # Replay keys live under their own prefix so they never mix with live metrics.
+        keys = Keys(f"{settings.store.prefix}replay:{asof.isoformat()}:")
+    else:
+        session = aiohttp.ClientSession()
+        try:
+            sources = build_live_sources(session, settings.sources, secrets.provider_keys())
+        except ValueError as exc:
+            await session.close()
+            raise ConfigError(f"config: {exc}") from None
+        keys = Keys(settings.store.prefix)
+    redis = redis or connect_redis(secrets.redis_url)
+    store = MetricStore(redis, keys)
+    collector = Collector(sources, store, settings.baskets, today=_today)
+    mode = "replay" if replay else "live"
+    charts = ChartService(store, redis, keys, settings.baskets)
+    # Alert rules, subscriptions and state persist across replays: the plain prefix.
+    alerts = AlertService(redis, Keys(settings.store.prefix), settings.alerts)
+    hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
+                     alerts=alerts)
+    logger.info("app built: mode=%s asof=%s sources=%s store=%s", mode, asof or "today",
+                ",".join(s.name for s in sources), "redis" if secrets.redis_url else "embedded")
+    return App(settings, redis, store, collector, hub, build_registry(), session)
+
+
+async def _replay_asof(source: ReplaySource, asof: date | None) -> date:
     snapshot = await source.load()
     first, last = snapshot.first_date(), snapshot.last_date()
     if asof is None:
-        asof = snapshot.default_asof()
-    elif not first <= asof <= last:
+        return snapshot.default_asof()
+    if not first <= asof <= last:
         raise AsofError(f"as-of {asof} is outside the snapshot ({first} to {last})")
-    redis = redis or connect_redis(secrets.redis_url)
-    # Replay keys live under their own prefix so they never mix with live metrics.
-    store = MetricStore(redis, Keys(f"{settings.store.prefix}replay:{asof.isoformat()}:"))
-    collector = Collector([source], store, settings.baskets, today=_today)
-    hub = ServiceHub(ReadingsService(store, settings.baskets), settings, "replay", asof)
-    logger.info("app built: mode=replay asof=%s store=%s", asof,
-                "redis" if secrets.redis_url else "embedded")
-    return App(settings, redis, store, collector, hub, build_registry())
+    return asof
 
 
 def _today() -> date:

@@ -1,4 +1,4 @@
-"""`python -m bot`: run, console, ask and collect, each with --help."""
+"""`python -m bot`: run, console, ask, collect and backtest, each with --help."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from dotenv import load_dotenv
 
 from bot.app import App, AsofError, build_app
 from bot.console import ask_once, run_console
+from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
+from services.alerts.rules import RuleError, parse_rule
 from services.settings import ConfigError, Secrets, Settings, load_settings
 
 logger = logging.getLogger("bot")
@@ -29,7 +31,8 @@ def _asof(text: str) -> date:
 def build_parser() -> argparse.ArgumentParser:
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--replay", action="store_true",
-                      help="serve the bundled snapshot (the default until live sources exist)")
+                      help="serve the bundled snapshot (the default unless config.yaml "
+                           "says mode: live)")
     data.add_argument("--asof", type=_asof, metavar="YYYY-MM-DD",
                       help="replay as of this date (implies --replay; default: latest "
                            "date all core series share)")
@@ -45,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("collect", parents=[data], help="compute and store every metric once")
     sub.add_parser("run", parents=[data], help="run the bot: collector and every configured "
                                                "front-end")
+    test = sub.add_parser("backtest", help="replay an alert rule over the bundled snapshot")
+    test.add_argument("rule", help='an alert rule, e.g. "btc.drawdown crosses_below -30"')
+    test.add_argument("--from", dest="start", type=_asof, metavar="YYYY-MM-DD",
+                      help="first day (default: the first day the metric has a value)")
+    test.add_argument("--to", dest="end", type=_asof, metavar="YYYY-MM-DD",
+                      help="last day (default: the snapshot's as-of date)")
     return parser
 
 
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(_dispatch(args, settings))
-    except AsofError as exc:
+    except (AsofError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -68,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    app = await build_app(settings, Secrets.from_env(), asof=args.asof)
+    if args.command == "backtest":  # reads the snapshot only: no app, no Redis
+        return await _backtest(args, settings)
+    replay = True if args.replay or args.asof else None
+    app = await build_app(settings, Secrets.from_env(), asof=args.asof, replay=replay)
     try:
         return await _COMMANDS[args.command](app, args)
     finally:
@@ -96,10 +108,22 @@ async def _collect(app: App, _args: argparse.Namespace) -> int:
     return 1 if result.failed_sources else 0
 
 
+async def _backtest(args: argparse.Namespace, settings: Settings) -> int:
+    progress = terminal_progress if sys.stdout.isatty() else None
+    try:
+        result = await run_backtest(settings, parse_rule(args.rule), args.start, args.end,
+                                    progress)
+    except (RuleError, BacktestError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join([*result.lines(), result.summary()]))
+    return 0
+
+
 async def _run(app: App, _args: argparse.Namespace) -> int:
     from bot.runner import run_forever  # noqa: PLC0415 - imports the platform SDKs
 
-    return await run_forever(app)
+    return await run_forever(app, Secrets.from_env())
 
 
 _COMMANDS = {"console": _console, "ask": _ask, "collect": _collect, "run": _run}

@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+from pathlib import Path
 
 from bot.app import App
 from bot.text import render_text
 from handlers.registry import Chat
+from handlers.reply import Reply
 
 PROMPT = "flowwatch> "
 QUIT = {"/quit", "/exit", "quit", "exit"}
+CHART_DIR = Path("charts-out")
 
 
 async def ask_once(app: App, text: str) -> tuple[str, bool]:
     """Answer one command: (plain text, is_error)."""
     reply = await app.registry.run_text(app.context(Chat("console", "console")), text)
-    return render_text(reply), reply.error
+    answer = render_text(reply)
+    if reply.chart_png:
+        path = await asyncio.to_thread(save_chart, reply, reply.chart_png)
+        answer += f"\nchart: {path}"
+    return answer, reply.error
+
+
+def save_chart(reply: Reply, png: bytes) -> Path:
+    """Write a chart under ./charts-out, named after the title and as-of date."""
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{reply.title} {reply.asof[:10]}".lower()).strip("-")
+    CHART_DIR.mkdir(exist_ok=True)
+    path = CHART_DIR / f"{slug}.png"
+    path.write_bytes(png)
+    return path
 
 
 async def run_console(app: App) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import general, market, money, sector
+from handlers import alerts, charts, general, market, money, sector
 from handlers.registry import Registry
 
 
@@ -12,4 +12,6 @@ def build_registry() -> Registry:
         *market.commands.specs,
         *money.commands.specs,
         *sector.commands.specs,
+        *charts.commands.specs,
+        *alerts.commands.specs,
     ])

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from services.baskets import Baskets
 from services.families import FAMILIES, Family
-from services.series import MarketData
-from services.settings import Baskets
+from services.series import MarketData, merge_series
 from services.sources import SeriesSource
 from services.store import MetricStore, Snapshot, SourceStatus, utc_now
 from services.windows import STANDARD_WINDOWS, YTD
@@ -43,6 +43,8 @@ class Collector:
         data: MarketData = {}
         for source in self.sources:
             data.update(await self._fetch(source, result))
+        stored = await self.store.load_history(sorted(data))
+        data = {key: merge_series(stored.get(key), fresh) for key, fresh in data.items()}
         await self.store.save_history(data)
         needed = {k for fam in FAMILIES for k in fam.inputs(self.baskets)}
         data.update(await self.store.load_history(sorted(needed - data.keys())))

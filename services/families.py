@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.baskets import Baskets
 from services.metrics.aitokens import SECTOR_CAP, AiTokensReading, compute_aitokens
 from services.metrics.btc import BtcReading, compute_btc
 from services.metrics.capex import CapexReading, capex_key, compute_capex
@@ -14,7 +15,6 @@ from services.metrics.divergence import DivergenceReading, compute_divergence
 from services.metrics.stablecoins import SUPPLY_KEYS, StablecoinReading, compute_stablecoins
 from services.metrics.yields import DEFI_USDC, TBILL, YieldsReading, compute_yields
 from services.series import MarketData
-from services.settings import Baskets
 from services.windows import Window
 
 Compute = Callable[[MarketData, date, Baskets, Window], Any]

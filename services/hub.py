@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from services.readings import ReadingsService
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.alerts.service import AlertService
+    from services.charts.service import ChartService
 
 
 @dataclass(frozen=True)
@@ -15,3 +20,5 @@ class ServiceHub:
     settings: Settings
     mode: str  # "replay" or "live"
     asof: date | None  # fixed as-of date in replay; None means today (live)
+    charts: ChartService | None = None
+    alerts: AlertService | None = None

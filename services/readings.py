@@ -9,10 +9,10 @@ from typing import Any, Generic, TypeVar
 
 from redis.exceptions import RedisError
 
+from services.baskets import Baskets
 from services.codec import from_dict
 from services.errors import Unavailable
 from services.families import FAMILY_BY_NAME
-from services.settings import Baskets
 from services.store import MetricStore, Snapshot, SourceStatus
 from services.windows import YTD, Window
 

@@ -53,5 +53,19 @@ class TimeSeries:
         return None if self.values.empty else self.values.index[-1].date()
 
 
+def merge_series(old: TimeSeries | None, new: TimeSeries) -> TimeSeries:
+    """Stored history extended by a fresh fetch; the fresh value wins on a shared date.
+
+    Upstreams often return only a recent window (CoinGecko: 365 days without a paid key),
+    so a fetch must never shorten the history that returns since 2024 are measured on.
+    """
+    if old is None or old.values.empty:
+        return new
+    values = pd.concat([old.values, new.values])
+    values = values[~values.index.duplicated(keep="last")].sort_index()
+    sources = dict.fromkeys([*old.source.split(", "), *new.source.split(", ")])
+    return TimeSeries(new.key, values.rename(new.key), ", ".join(sources))
+
+
 MarketData = dict[str, TimeSeries]
 """Series by key, e.g. "NVDA", "BTC", "stablecoins.total", "rates.tbill_3m"."""

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.catalog import ASSETS, CAPEX_COMPANIES
+from services.alerts.config import AlertsConfig
+from services.baskets import Baskets
+from services.sources.live import LiveSourcesConfig
 
 
 class ConfigError(Exception):
@@ -18,38 +20,6 @@ class ConfigError(Exception):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known_assets(keys: list[str]) -> list[str]:
-    unknown = [k for k in keys if k not in ASSETS]
-    if unknown:
-        raise ValueError(f"unknown asset {unknown[0]!r}; known: {', '.join(ASSETS)}")
-    return keys
-
-
-class Baskets(_Strict):
-    ai: list[str] = ["NVDA", "AMD", "MU", "DELL", "SMH", "SOXX", "000660.KS"]
-    crypto: list[str] = ["BTC", "ETH"]
-    benchmark: str = "SPX"
-    aitokens: list[str] = ["TAO", "NEAR", "ICP", "RENDER", "FET", "WLD", "VIRTUAL", "VVV"]
-    capex: list[str] = list(CAPEX_COMPANIES)
-
-    _check = field_validator("ai", "crypto", "aitokens")(_known_assets)
-
-    @field_validator("benchmark")
-    @classmethod
-    def _benchmark_known(cls, v: str) -> str:
-        _known_assets([v])
-        return v
-
-    @field_validator("capex")
-    @classmethod
-    def _capex_known(cls, v: list[str]) -> list[str]:
-        unknown = [k for k in v if k not in CAPEX_COMPANIES]
-        if unknown:
-            known = ", ".join(CAPEX_COMPANIES)
-            raise ValueError(f"unknown company {unknown[0]!r}; known: {known}")
-        return v
 
 
 class StoreSettings(_Strict):
@@ -78,11 +48,13 @@ class DiscordSettings(_Strict):
 
 
 class Settings(_Strict):
-    mode: str = Field("replay", pattern="^replay$")
+    mode: str = Field("replay", pattern="^(replay|live)$")
+    sources: LiveSourcesConfig = LiveSourcesConfig()
     baskets: Baskets = Baskets()
     store: StoreSettings = StoreSettings()
     replay: ReplaySettings = ReplaySettings()
     collector: CollectorSettings = CollectorSettings()
+    alerts: AlertsConfig = AlertsConfig()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
     root: Path = Path()
@@ -103,6 +75,12 @@ class Secrets(BaseModel):
     telegram_webhook_secret: str | None = None
     discord_bot_token: str | None = None
     discord_api_base_url: str | None = None  # e.g. http://127.0.0.1:8082/api/v10
+    coingecko_api_key: str | None = None  # sent as the demo-key header
+    fred_api_key: str | None = None  # switches FRED from the keyless CSV to the JSON API
+
+    def provider_keys(self) -> dict[str, str]:
+        return {"COINGECKO_API_KEY": self.coingecko_api_key or "",
+                "FRED_API_KEY": self.fred_api_key or ""}
 
     def __repr__(self) -> str:
         set_names = [k for k, v in self.__dict__.items() if v]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import assert_never
 
+from services.baskets import Baskets
 from services.charts.market import (
     BtcChart,
     DivergenceChart,
@@ -33,7 +34,6 @@ from services.charts.sector import (
 )
 from services.families import FAMILY_BY_NAME
 from services.series import MarketData
-from services.settings import Baskets
 from services.windows import SINCE_2024, YTD, Window
 
 ChartData = (DivergenceChart | BtcChart | StablecoinsChart | YieldsChart | AiTokensChart

@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 
+from services.baskets import Baskets
 from services.charts.data import ChartMeta, basket_cumulative, chart_meta, known, window_slice
 from services.charts.render import (
     COLORS,
@@ -21,7 +22,6 @@ from services.charts.render import (
 )
 from services.returns import drawdown
 from services.series import MarketData
-from services.settings import Baskets
 from services.windows import Window
 
 

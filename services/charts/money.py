@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 
+from services.baskets import Baskets
 from services.charts.data import ChartMeta, chart_meta, known, window_slice
 from services.charts.render import (
     COLORS,
@@ -22,7 +23,6 @@ from services.charts.render import (
 from services.metrics.stablecoins import SUPPLY_KEYS
 from services.metrics.yields import DEFI_USDC, TBILL
 from services.series import MarketData
-from services.settings import Baskets
 from services.windows import Window
 
 TOTAL, USDT, USDC = SUPPLY_KEYS

@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from services.baskets import Baskets
 from services.charts.data import ChartMeta, chart_meta, known, window_slice
 from services.charts.render import (
     COLORS,
@@ -28,7 +29,6 @@ from services.metrics.capex import capex_key
 from services.metrics.common import lag_is_stale
 from services.returns import drawdown, equal_weight_index
 from services.series import MarketData
-from services.settings import Baskets
 from services.windows import Window
 
 

@@ -19,11 +19,11 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from services.baskets import Baskets
 from services.charts.catalog import CHARTS, ChartData, ChartSpec, draw_chart
 from services.errors import Unavailable
 from services.keys import Keys
 from services.series import MarketData
-from services.settings import Baskets
 from services.windows import Window
 
 logger = logging.getLogger(__name__)

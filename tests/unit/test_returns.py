@@ -8,6 +8,7 @@ from services.returns import (
     is_new_high,
     period_return,
 )
+from services.series import merge_series
 from services.windows import YTD, Window, parse_window
 from tests.helpers import d, series
 
@@ -77,3 +78,12 @@ def test_equal_weight_index_chains_members_present_on_both_days() -> None:
     # day 2: only A has a return (+10%); day 3: A 0%, B -20% -> mean -10%.
     assert index.tolist() == pytest.approx([100.0, 110.0, 99.0])
     assert isinstance(index.index, pd.DatetimeIndex)
+
+
+def test_merge_keeps_older_history_and_prefers_fresh_values() -> None:
+    old = series("BTC", {"2024-01-01": 1.0, "2024-01-02": 2.0}, "Coinbase")
+    new = series("BTC", {"2024-01-02": 2.5, "2024-01-03": 3.0}, "CoinGecko")
+    merged = merge_series(old, new)
+    assert merged.values.tolist() == [1.0, 2.5, 3.0]
+    assert merged.source == "Coinbase, CoinGecko"
+    assert merge_series(None, new) is new

@@ -1,0 +1,203 @@
+"""The one alert rule grammar (chat, config.yaml defaults, backtest) and its canonical text."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from services.alerts.metrics import METRICS
+
+GRAMMAR = ("<metric> above|below|crosses_above|crosses_below V | change_up|change_down P in W "
+           "| new_ath | enters|exits A..B [for=DUR] [cooldown=DUR] [hysteresis=V] "
+           "[resolved=on|off]")
+THRESHOLD = ("above", "below", "crosses_above", "crosses_below")
+CHANGE = ("change_up", "change_down")
+RANGE = ("enters", "exits")
+CONDITIONS = (*THRESHOLD, *CHANGE, "new_ath", *RANGE)
+UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
+_DURATION = re.compile(r"^(\d{1,5})([wdhm])$")
+_SPREAD = re.compile(r"^spread\(\s*([^\s,()]+)\s*,\s*([^\s,()]+)\s*\)")
+
+
+class RuleError(ValueError):
+    """A rule that cannot be understood; the one-line message names the bad token."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem}; grammar: {GRAMMAR}")
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Rule:
+    metric: str
+    condition: str
+    value: float = 0.0  # threshold; percent for change_*; lower bound for enters/exits
+    upper: float = 0.0  # upper bound for enters/exits
+    window: timedelta = timedelta(0)  # change_* window
+    other: str = ""  # spread(metric, other) = metric - other
+    hold: timedelta = timedelta(0)  # for=
+    cooldown: timedelta = timedelta(0)
+    hysteresis: float = 0.0
+    resolved: bool = False
+    metrics: tuple[str, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metrics", (self.metric, self.other) if self.other
+                           else (self.metric,))
+
+    @property
+    def subject(self) -> str:
+        return f"spread({self.metric}, {self.other})" if self.other else self.metric
+
+    @property
+    def condition_text(self) -> str:
+        if self.condition in CHANGE:
+            return f"{self.condition} {number(self.value)} in {duration(self.window)}"
+        if self.condition in RANGE:
+            return f"{self.condition} {number(self.value)}..{number(self.upper)}"
+        if self.condition == "new_ath":
+            return "new_ath"
+        return f"{self.condition} {number(self.value)}"
+
+    def describe(self) -> str:
+        """Canonical text: parse_rule(rule.describe()) == rule."""
+        parts = [self.subject, self.condition_text]
+        if self.hold:
+            parts.append(f"for={duration(self.hold)}")
+        if self.cooldown:
+            parts.append(f"cooldown={duration(self.cooldown)}")
+        if self.hysteresis:
+            parts.append(f"hysteresis={number(self.hysteresis)}")
+        if self.resolved:
+            parts.append("resolved=on")
+        return " ".join(parts)
+
+
+def number(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // 60}m"
+
+
+def parse_duration(text: str, what: str = "duration") -> timedelta:
+    match = _DURATION.match(text)
+    if not match:
+        raise RuleError(f"bad {what} '{_short(text)}' (use a number and m, h, d or w: 30m, 6h, "
+                        "2d)")
+    return timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse one rule; raises RuleError naming the bad token."""
+    words = " ".join(text.split()).lower()
+    if not words:
+        raise RuleError("empty rule")
+    spread = _SPREAD.match(words)
+    if spread:
+        metric, other = _metric(spread.group(1)), _metric(spread.group(2))
+        tokens = words[spread.end():].split()
+    elif words.startswith("spread("):
+        raise RuleError(f"bad spread '{_short(words)}' (use spread(<metric>, <metric>))")
+    else:
+        first, *tokens = words.split()
+        metric, other = _metric(first), ""
+    if not tokens:
+        raise RuleError(f"missing condition after '{_short(metric)}'")
+    condition, rest = tokens[0], tokens[1:]
+    if condition not in CONDITIONS:
+        hint = _suggest(condition, CONDITIONS)
+        raise RuleError(f"unknown condition '{_short(condition)}'{hint}")
+    fields, options = _condition_args(condition, rest)
+    rule = Rule(metric=metric, other=other, condition=condition, **fields, **_options(options))
+    if rule.condition == "exits" and 2 * rule.hysteresis >= rule.upper - rule.value:
+        raise RuleError(f"hysteresis={number(rule.hysteresis)} leaves no room inside "
+                        f"{number(rule.value)}..{number(rule.upper)} to re-arm")
+    return rule
+
+
+def _condition_args(condition: str, rest: list[str]) -> tuple[dict[str, Any], list[str]]:
+    if condition == "new_ath":
+        return {}, rest
+    if condition in THRESHOLD:
+        return {"value": _number(_take(rest, condition, "a value"))}, rest[1:]
+    if condition in CHANGE:
+        pct = _number(_take(rest, condition, "a percent"))
+        if pct <= 0:
+            raise RuleError(f"percent '{rest[0]}' must be above 0 (direction is in the name)")
+        if len(rest) < 3 or rest[1] != "in":
+            raise RuleError(f"expected 'in W' after '{condition} {rest[0]}' (e.g. in 7d)")
+        window = parse_duration(rest[2], "window")
+        if window.total_seconds() % 86400 or not 1 <= window.days <= 3660:
+            raise RuleError(f"window '{rest[2]}' must be whole days from 1d to 3660d")
+        return {"value": pct, "window": window}, rest[3:]
+    bounds = _take(rest, condition, "a range A..B").split("..")
+    if len(bounds) != 2:
+        raise RuleError(f"bad range '{_short(rest[0])}' (use A..B, e.g. -30..-20)")
+    low, high = _number(bounds[0]), _number(bounds[1])
+    if low >= high:
+        raise RuleError(f"range '{_short(rest[0])}' must go from low to high")
+    return {"value": low, "upper": high}, rest[1:]
+
+
+def _options(tokens: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for token in tokens:
+        name, sep, raw = token.partition("=")
+        if not sep or name not in ("for", "cooldown", "hysteresis", "resolved"):
+            raise RuleError(f"unexpected '{_short(token)}'")
+        key = "hold" if name == "for" else name
+        if key in found:
+            raise RuleError(f"option '{name}' given twice")
+        if name in ("for", "cooldown"):
+            found[key] = parse_duration(raw, name)
+        elif name == "hysteresis":
+            found[key] = _number(raw)
+            if raw.startswith("-"):
+                raise RuleError(f"hysteresis '{_short(raw)}' must not be negative")
+        elif raw in ("on", "off"):
+            found[key] = raw == "on"
+        else:
+            raise RuleError(f"bad resolved '{_short(raw)}' (use resolved=on or resolved=off)")
+    return found
+
+
+def _metric(token: str) -> str:
+    if token not in METRICS:
+        raise RuleError(f"unknown metric '{_short(token)}'{_suggest(token, METRICS)}")
+    return token
+
+
+def _take(rest: list[str], condition: str, what: str) -> str:
+    if not rest or "=" in rest[0]:
+        raise RuleError(f"'{condition}' needs {what}")
+    return rest[0]
+
+
+def _number(token: str) -> float:
+    try:
+        value = float(token)
+    except ValueError:
+        raise RuleError(f"bad number '{_short(token)}'") from None
+    if not math.isfinite(value):
+        raise RuleError(f"bad number '{_short(token)}'")
+    return value
+
+
+def _suggest(token: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(token, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"

@@ -1,0 +1,192 @@
+"""Rules (config defaults + per-chat custom ones), subscriptions and mutes, all in Redis."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from redis.exceptions import WatchError
+
+from services.alerts.rules import Rule, RuleError, parse_rule
+from services.alerts.state_store import state_field
+from services.keys import Keys
+
+logger = logging.getLogger(__name__)
+
+
+class SubscriptionError(ValueError):
+    """A subscription request that cannot be done (unknown rule, cap reached)."""
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    id: str
+    rule: Rule
+    description: str = ""
+    owner: str = ""  # the destination that added it; "" for config defaults
+
+    def to_json(self) -> str:
+        return json.dumps({"id": self.id, "rule": self.rule.describe(), "owner": self.owner})
+
+
+class Subscriptions:
+    def __init__(self, redis: Redis, keys: Keys, defaults: list[AlertRule]) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.defaults = defaults
+
+    async def custom_rules(self) -> list[AlertRule]:
+        raw = await self.redis.hgetall(self.keys.alert_rules())
+        rules = []
+        for rule_id, body in sorted(raw.items(), key=lambda kv: int(kv[0][1:])):
+            data = json.loads(body)
+            try:
+                rules.append(AlertRule(str(rule_id), parse_rule(data["rule"]), "", data["owner"]))
+            except RuleError:
+                logger.exception("stored rule no longer parses: rule=%s", rule_id)
+        return rules
+
+    async def all_rules(self) -> list[AlertRule]:
+        return [*self.defaults, *await self.custom_rules()]
+
+    async def visible_rules(self, dest: str) -> list[AlertRule]:
+        """The config defaults plus this destination's own custom rules."""
+        return [*self.defaults, *(r for r in await self.custom_rules() if r.owner == dest)]
+
+    async def add_rule(self, dest: str, rule: Rule, cap: int) -> AlertRule:
+        """Store a custom rule for `dest` (at most `cap` per destination) and subscribe it."""
+        new_id = f"c{await self.redis.incr(self.keys.alert_rule_seq())}"
+        key = self.keys.alert_rules()
+        for _ in range(20):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(key)
+                owned = [r for r in (json.loads(v) for v in await pipe.hvals(key))
+                         if r["owner"] == dest]
+                same = next((r["id"] for r in owned if r["rule"] == rule.describe()), None)
+                if same:
+                    raise SubscriptionError(f"this chat already has that rule as {same}")
+                if len(owned) >= cap:
+                    raise SubscriptionError(f"this chat has {len(owned)} custom rules, the "
+                                            f"limit is {cap}; remove one with /alert rm <id>")
+                added = AlertRule(new_id, rule, "", dest)
+                pipe.multi()  # type: ignore[no-untyped-call]
+                pipe.hset(key, new_id, added.to_json())
+                pipe.sadd(self.keys.alert_subscribers(new_id), dest)
+                pipe.sadd(self.keys.alert_chat_rules(dest), new_id)
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    continue
+                return added
+        raise SubscriptionError("rules are changing too fast; try again")
+
+    async def remove_rule(self, dest: str, rule_id: str) -> AlertRule:
+        rule = next((r for r in await self.visible_rules(dest) if r.id == rule_id), None)
+        if rule is None:
+            raise SubscriptionError(f"no rule '{rule_id[:30]}' in this chat; see /alerts")
+        if not rule.owner:
+            raise SubscriptionError(f"'{rule_id}' is a built-in rule; use /unsubscribe "
+                                    f"{rule_id}")
+        subscribers = await self.subscribers(rule_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.keys.alert_rules(), rule_id)
+        pipe.delete(self.keys.alert_subscribers(rule_id))
+        for sub in subscribers:
+            pipe.srem(self.keys.alert_chat_rules(sub), rule_id)
+        if subscribers:
+            pipe.hdel(self.keys.alert_state(), *(state_field(rule_id, s) for s in subscribers))
+        await pipe.execute()
+        return rule
+
+    async def resolve_ids(self, dest: str, target: str) -> list[str]:
+        """'all' or one rule id -> the rule ids it names for this destination."""
+        visible = [r.id for r in await self.visible_rules(dest)]
+        if target == "all":
+            return visible
+        if target not in visible:
+            raise SubscriptionError(f"no rule '{target[:30]}' in this chat; see /alerts")
+        return [target]
+
+    async def subscribe(self, dest: str, rule_ids: list[str]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        for rule_id in rule_ids:
+            pipe.sadd(self.keys.alert_subscribers(rule_id), dest)
+            pipe.sadd(self.keys.alert_chat_rules(dest), rule_id)
+        await pipe.execute()
+
+    async def unsubscribe(self, dest: str, rule_ids: list[str]) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        for rule_id in rule_ids:
+            pipe.srem(self.keys.alert_subscribers(rule_id), dest)
+            pipe.srem(self.keys.alert_chat_rules(dest), rule_id)
+        await pipe.execute()
+
+    async def subscribed(self, dest: str) -> set[str]:
+        return {str(m) for m in await self.redis.smembers(self.keys.alert_chat_rules(dest))}
+
+    async def subscribers(self, rule_id: str) -> set[str]:
+        return {str(m) for m in await self.redis.smembers(self.keys.alert_subscribers(rule_id))}
+
+    async def mute(self, dest: str, span: timedelta) -> None:
+        await self.redis.set(self.keys.alert_mute(dest), "1", ex=span)
+
+    async def unmute(self, dest: str) -> bool:
+        return bool(await self.redis.delete(self.keys.alert_mute(dest)))
+
+    async def muted_for(self, dest: str) -> timedelta | None:
+        ttl = await self.redis.ttl(self.keys.alert_mute(dest))
+        return timedelta(seconds=ttl) if ttl > 0 else None
+
+    async def move_destination(self, old: str, new: str) -> None:
+        """A migrated chat (Telegram group -> supergroup) keeps rules, state and mute."""
+        rule_ids = await self.subscribed(old)
+        states = await self._states_of(old)
+        owned = [r for r in await self.custom_rules() if r.owner == old]
+        ttl = await self.redis.ttl(self.keys.alert_mute(old))
+        pipe = self.redis.pipeline(transaction=True)
+        for rule_id in rule_ids:
+            pipe.srem(self.keys.alert_subscribers(rule_id), old)
+            pipe.sadd(self.keys.alert_subscribers(rule_id), new)
+        if rule_ids:
+            pipe.sadd(self.keys.alert_chat_rules(new), *rule_ids)
+        pipe.delete(self.keys.alert_chat_rules(old))
+        for rule_id, body in states.items():
+            pipe.hset(self.keys.alert_state(), state_field(rule_id, new), body)
+            pipe.hdel(self.keys.alert_state(), state_field(rule_id, old))
+        for rule in owned:
+            moved = AlertRule(rule.id, rule.rule, rule.description, new)
+            pipe.hset(self.keys.alert_rules(), rule.id, moved.to_json())
+        if ttl > 0:
+            pipe.set(self.keys.alert_mute(new), "1", ex=ttl)
+        pipe.delete(self.keys.alert_mute(old))
+        await pipe.execute()
+        logger.info("alert destination moved: from=%s to=%s rules=%d", old, new, len(rule_ids))
+
+    async def drop_destination(self, dest: str) -> None:
+        """A chat that blocked or removed the bot: forget its subscriptions and rules."""
+        rule_ids = await self.subscribed(dest)
+        states = await self._states_of(dest)
+        owned = [r.id for r in await self.custom_rules() if r.owner == dest]
+        pipe = self.redis.pipeline(transaction=True)
+        for rule_id in rule_ids:
+            pipe.srem(self.keys.alert_subscribers(rule_id), dest)
+        pipe.delete(self.keys.alert_chat_rules(dest), self.keys.alert_mute(dest))
+        if states:
+            pipe.hdel(self.keys.alert_state(), *(state_field(r, dest) for r in states))
+        if owned:
+            pipe.hdel(self.keys.alert_rules(), *owned)
+            pipe.delete(*(self.keys.alert_subscribers(r) for r in owned))
+        await pipe.execute()
+        logger.info("alert destination dropped: dest=%s rules=%d", dest, len(rule_ids))
+
+    async def _states_of(self, dest: str) -> dict[str, str]:
+        """rule id -> raw state JSON of every state this destination has."""
+        suffix = f"|{dest}"
+        found = {}
+        async for field, body in self.redis.hscan_iter(self.keys.alert_state()):
+            if field.endswith(suffix):
+                found[field[: -len(suffix)]] = body
+        return found
