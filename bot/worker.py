@@ -1,0 +1,98 @@
+"""A notifier worker process: `python -m bot.worker --redis-url URL --prefix P --consumer NAME`.
+
+Delivers the alert outbox through an HTTP sender (`--http-sender-url`, used by the tests'
+platform stand-in) or, without one, to this terminal. SIGTERM/SIGINT stop it gracefully;
+after SIGKILL its pending entries are reclaimed by the other workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import aiohttp
+from redis.asyncio import Redis
+
+from services.alerts.delivery import ConsoleSender, HttpSender, Sender
+from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.outbox import RedisOutbox
+from services.alerts.pacing import DEFAULT_LIMITS, Pacer
+from services.keys import Keys
+
+logger = logging.getLogger("bot.worker")
+HTTP_PLATFORMS = ("telegram", "discord")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot.worker",
+                                     description="Deliver queued alerts (one notifier worker).")
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--prefix", default="fw:", help="Redis key prefix")
+    parser.add_argument("--consumer", required=True, help="this worker's consumer name")
+    parser.add_argument("--http-sender-url", default="",
+                        help="send through HTTP to this base URL instead of the terminal")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="how many workers share the platform-wide rate limits")
+    parser.add_argument("--pacing-speedup", type=float, default=1.0,
+                        help="run every rate limit this many times faster (tests)")
+    parser.add_argument("--concurrency", type=int, default=4, help="sends per platform")
+    parser.add_argument("--min-idle-ms", type=int, default=60_000,
+                        help="reclaim entries other workers left untouched this long")
+    parser.add_argument("--lease-ms", type=int, default=30_000)
+    parser.add_argument("--send-timeout", type=float, default=20.0, help="seconds")
+    parser.add_argument("--no-resend-after-crash", dest="resend_after_crash",
+                        action="store_false", help="dead-letter an alert whose sender died "
+                        "mid-send instead of sending it again (at-most-once)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every delivery")
+    return parser
+
+
+async def _log_gone(destination: str) -> None:
+    logger.warning("destination gone (not unsubscribed: no store wired) destination=%s",
+                   destination)
+
+
+async def _log_migrated(old: str, new: str) -> None:
+    logger.warning("destination migrated (not recorded: no store wired) %s -> %s", old, new)
+
+
+async def run_worker(args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    settings = NotifierSettings(concurrency=args.concurrency, min_idle_ms=args.min_idle_ms,
+                                lease_ms=args.lease_ms, send_timeout_s=args.send_timeout,
+                                resend_after_crash=args.resend_after_crash)
+    limits = {p: limit.faster(args.pacing_speedup) for p, limit in DEFAULT_LIMITS.items()}
+    redis = Redis.from_url(args.redis_url, decode_responses=True)
+    try:
+        async with aiohttp.ClientSession() as session:
+            senders: dict[str, Sender] = {"console": ConsoleSender()}
+            if args.http_sender_url:
+                senders |= {p: HttpSender(session, args.http_sender_url, p,
+                                          timeout_s=args.send_timeout)
+                            for p in HTTP_PLATFORMS}
+            notifier = Notifier(RedisOutbox(redis, Keys(args.prefix)), senders,
+                                Pacer(limits, workers=args.workers), consumer=args.consumer,
+                                on_gone=_log_gone, on_migrated=_log_migrated,
+                                settings=settings)
+            logger.info("notifier worker started consumer=%s", args.consumer)
+            await notifier.run(stop)
+    finally:
+        await redis.aclose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_worker(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

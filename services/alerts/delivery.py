@@ -1,0 +1,123 @@
+"""The port from the notifier to chat platforms: a `Sender` answers with a `DeliveryResult`.
+
+Exactly-once delivery to an external API needs the receiver's help: a sender that can,
+passes `idempotency_key` ("<event_id>:<destination>") on to the receiver (`HttpSender` sends
+it as an `Idempotency-Key` header). The Telegram Bot API and Discord have no such key, so a
+worker killed between a platform accepting a message and the notifier recording it may, on
+reclaim, send that one message again (see services/alerts/notifier.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TextIO
+
+import aiohttp
+
+Outcome = Literal["ok", "retry_after", "gone", "migrated", "failed"]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    outcome: Outcome
+    retry_after: float = 0.0  # seconds to wait, for "retry_after"
+    global_limit: bool = False  # the 429 applies to the whole platform, not one chat
+    new_chat_id: str = ""  # for "migrated"
+    retryable: bool = False  # for "failed": 5xx and timeouts are, a bad request is not
+    error: str = ""
+
+    @classmethod
+    def ok(cls) -> DeliveryResult:
+        return cls("ok")
+
+    @classmethod
+    def rate_limited(cls, seconds: float, global_limit: bool = False) -> DeliveryResult:
+        return cls("retry_after", retry_after=max(0.0, seconds), global_limit=global_limit)
+
+    @classmethod
+    def gone(cls, error: str) -> DeliveryResult:
+        """The chat blocked or removed the bot, or no longer exists: unsubscribe it."""
+        return cls("gone", error=error)
+
+    @classmethod
+    def migrated(cls, new_chat_id: str) -> DeliveryResult:
+        return cls("migrated", new_chat_id=new_chat_id)
+
+    @classmethod
+    def failed(cls, error: str, retryable: bool = True) -> DeliveryResult:
+        return cls("failed", retryable=retryable, error=error)
+
+
+class Sender(Protocol):
+    platform: str
+
+    async def send(self, chat_id: str, text: str, image: bytes | None, *,
+                   idempotency_key: str = "") -> DeliveryResult: ...
+
+
+class ConsoleSender:
+    """Prints alerts to a text stream: the terminal has no limits and never fails."""
+
+    platform = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+
+    async def send(self, chat_id: str, text: str, image: bytes | None, *,
+                   idempotency_key: str = "") -> DeliveryResult:
+        stream = self.stream or sys.stdout
+        suffix = " [chart attached]" if image else ""
+        print(f"[alert → {chat_id}] {text}{suffix}", file=stream, flush=True)
+        return DeliveryResult.ok()
+
+
+def result_from_http(status: int, body: dict[str, Any]) -> DeliveryResult:
+    """Map an HTTP answer in Telegram's or Discord's shape to a DeliveryResult."""
+    parameters = body.get("parameters") or {}
+    error = str(body.get("description") or body.get("message") or f"HTTP {status}")
+    if 200 <= status < 300:
+        return DeliveryResult.ok()
+    if status == 429:
+        seconds = parameters.get("retry_after", body.get("retry_after", 1.0))
+        return DeliveryResult.rate_limited(float(seconds), bool(body.get("global", False)))
+    if parameters.get("migrate_to_chat_id"):
+        return DeliveryResult.migrated(str(parameters["migrate_to_chat_id"]))
+    if status in (403, 404) or "chat not found" in error.lower():
+        return DeliveryResult.gone(error)
+    return DeliveryResult.failed(error, retryable=status >= 500 or status == 408)
+
+
+class HttpSender:
+    """POSTs `{"chat_id", "text"}` to `{base_url}/{platform}/send` with an Idempotency-Key.
+
+    A generic webhook-style sender; the tests' delivery stand-in speaks it too.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, platform: str,
+                 timeout_s: float = 10.0) -> None:
+        self.session = session
+        self.url = f"{base_url.rstrip('/')}/{platform}/send"
+        self.platform = platform
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def send(self, chat_id: str, text: str, image: bytes | None, *,
+                   idempotency_key: str = "") -> DeliveryResult:
+        payload = {"chat_id": chat_id, "text": text, "has_image": image is not None}
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        try:
+            async with self.session.post(self.url, json=payload, headers=headers,
+                                         timeout=self.timeout) as response:
+                status, text = response.status, await response.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return DeliveryResult.failed(f"{type(exc).__name__}: {exc}", retryable=True)
+        return result_from_http(status, _json_object(text))
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        body = json.loads(text) if text.strip() else {}
+    except ValueError:  # an HTML error page from a proxy: the status code says enough
+        return {}
+    return body if isinstance(body, dict) else {}

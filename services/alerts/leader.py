@@ -1,0 +1,104 @@
+"""Leader election on one Redis key, so exactly one collector/evaluator runs at a time.
+
+The leader holds `leader_lock(role)` (SET NX PX) and renews it every ttl/3, but only while
+the value is still its own id; it steps down (cancelling its work) the moment a renewal
+fails. Followers retry every ttl/5, so when a leader dies another takes over at most
+ttl + ttl/5 after the dead leader's last renewal. The lock is advisory: work that must not
+overlap even for a moment also needs a fencing check where it writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from services.keys import Keys
+
+logger = logging.getLogger(__name__)
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class LeaderLock:
+    def __init__(self, redis: Redis, keys: Keys, role: str, owner_id: str,
+                 ttl_ms: int = 10_000) -> None:
+        self.redis, self.role, self.owner_id, self.ttl_ms = redis, role, owner_id, ttl_ms
+        self.key = keys.leader_lock(role)
+        self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
+
+    async def acquire(self) -> bool:
+        return bool(await self.redis.set(self.key, self.owner_id, nx=True, px=self.ttl_ms))
+
+    async def renew(self) -> bool:
+        """Extend the lock if it is still ours."""
+        return bool(await self._renew(keys=[self.key], args=[self.owner_id, self.ttl_ms]))
+
+    async def release(self) -> bool:
+        """Give the lock up if it is still ours."""
+        return bool(await self._release(keys=[self.key], args=[self.owner_id]))
+
+    async def holder(self) -> str | None:
+        value = await self.redis.get(self.key)
+        return None if value is None else str(value)
+
+    async def run_as_leader(self, work: Callable[[], Awaitable[None]],
+                            stop: asyncio.Event) -> None:
+        """Run `work` whenever this process leads, until `stop` is set or `work` returns.
+
+        Losing the lock cancels `work`; this process then waits to lead again.
+        """
+        while not stop.is_set():
+            if await self._safely(self.acquire) and await self._lead(work, stop):
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.ttl_ms / 5000)
+
+    async def _lead(self, work: Callable[[], Awaitable[None]], stop: asyncio.Event) -> bool:
+        """Run `work` while renewing; True when it finished by itself or on stop."""
+        logger.info("leader acquired role=%s owner=%s", self.role, self.owner_id)
+        task: asyncio.Future[None] = asyncio.ensure_future(work())
+        try:
+            finished = await self._hold(task, stop)
+        finally:
+            task.cancel()
+            await asyncio.wait([task])  # the work has stopped before anyone else may lead
+            await self._safely(self.release)
+        if finished and not task.cancelled() and (error := task.exception()) is not None:
+            raise error
+        return finished
+
+    async def _hold(self, task: asyncio.Future[None], stop: asyncio.Event) -> bool:
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+        try:
+            while True:
+                await asyncio.wait([task, stopping], timeout=self.ttl_ms / 3000,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                if task.done() or stop.is_set():
+                    return True
+                if not await self._safely(self.renew):
+                    logger.warning("leader lost role=%s owner=%s", self.role, self.owner_id)
+                    return False
+        finally:
+            stopping.cancel()
+            await asyncio.wait([stopping])
+
+    async def _safely(self, step: Callable[[], Awaitable[bool]]) -> bool:
+        try:
+            return await step()
+        except RedisError as exc:  # cannot tell: act as if not leading
+            logger.warning("leader lock role=%s %s failed: %s", self.role, step.__name__, exc)
+            return False

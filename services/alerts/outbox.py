@@ -1,0 +1,185 @@
+"""The alert outbox: a Redis Stream read through a consumer group, with delivery markers.
+
+An entry stays pending until a notifier acknowledges it, so a crashed worker's entries are
+reclaimed by another (`claim_stale`). Each (event, destination) has one marker key: a short
+send lease while a send is in flight, then "sent" (with a long TTL) written in the same
+transaction as the XACK, so a reclaimed entry that was already delivered is not re-sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from services.alerts.events import AlertEvent
+from services.keys import Keys
+
+logger = logging.getLogger(__name__)
+
+MAX_LENGTH = 1_000_000  # approximate cap: far beyond any backlog, bounds memory if none reads
+DEAD_LETTER_MAX_LENGTH = 100_000
+SENT = "sent"
+# The marker holds "sent", or "<owner>|<deadline ms>" while a send is in flight. An expired
+# lease stays readable, so whoever takes it over knows the earlier send may have gone out.
+_LEASE = """
+local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call('get', KEYS[1])
+local status = 'ours'
+if held == 'sent' then return {'sent', 0} end
+if held then
+  local owner, deadline = string.match(held, '^(.*)|(%d+)$')
+  if owner ~= ARGV[1] then
+    if deadline and tonumber(deadline) > now then return {'busy', tonumber(deadline) - now} end
+    status = 'taken-over'
+  end
+end
+redis.call('set', KEYS[1], ARGV[1] .. '|' .. (now + tonumber(ARGV[2])), 'EX', ARGV[3])
+return {status, 0}
+"""
+_RELEASE = """
+local held = redis.call('get', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
+LeaseStatus = Literal["ours", "taken-over", "sent", "busy"]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The answer to a lease request: "ours" (free or renewed), "taken-over" (ours now, but a
+    sender that died may have sent already), "sent" (done), "busy" (wait `wait_ms`)."""
+
+    status: LeaseStatus
+    wait_ms: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    entry_id: str
+    event: AlertEvent | None  # None when the entry's fields cannot be read
+    deliveries: int = 1  # how many times the group has handed this entry out
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    entry_id: str
+    reason: str
+    event: AlertEvent | None
+    at: str
+
+
+def _parse(entry_id: str, fields: dict[str, str], deliveries: int = 1) -> OutboxEntry:
+    try:
+        return OutboxEntry(entry_id, AlertEvent.from_fields(fields), deliveries)
+    except (KeyError, TypeError, ValueError):
+        logger.warning("outbox: unreadable entry entry_id=%s", entry_id)
+        return OutboxEntry(entry_id, None, deliveries)
+
+
+class RedisOutbox:
+    def __init__(self, redis: Redis, keys: Keys, group: str = "notifiers",
+                 max_length: int = MAX_LENGTH) -> None:
+        self.redis, self.keys, self.group, self.max_length = redis, keys, group, max_length
+        self.stream = keys.alert_outbox()
+        self._lease = redis.register_script(_LEASE)
+        self._release = redis.register_script(_RELEASE)
+
+    async def append(self, event: AlertEvent) -> str:
+        fields: dict[Any, Any] = event.to_fields()
+        return str(await self.redis.xadd(self.stream, fields, maxlen=self.max_length))
+
+    async def ensure_group(self) -> None:
+        try:  # from id 0, so events appended before the first worker started are delivered
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, consumer: str, count: int, block_ms: int | None = None
+                   ) -> list[OutboxEntry]:
+        reply: Any = await self.redis.xreadgroup(self.group, consumer, {self.stream: ">"},
+                                                 count=count, block=block_ms)
+        return [_parse(i, f) for _, entries in reply or [] for i, f in entries]
+
+    async def claim_stale(self, consumer: str, min_idle_ms: int, count: int
+                          ) -> list[OutboxEntry]:
+        """Take over up to `count` entries that no consumer has touched for `min_idle_ms`."""
+        claimed: list[tuple[str, dict[str, str]]] = []
+        start = "0-0"
+        while len(claimed) < count:
+            reply: Any = await self.redis.xautoclaim(
+                self.stream, self.group, consumer, min_idle_ms, start, count=count - len(claimed))
+            start, entries = reply[0], reply[1]
+            claimed += [(i, f) for i, f in entries if f is not None]
+            if start == "0-0":
+                break
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry_id, _ in claimed:
+                pipe.xpending_range(self.stream, self.group, entry_id, entry_id, 1)
+            pending = await pipe.execute()
+        return [_parse(i, f, rows[0]["times_delivered"] if rows else 1)
+                for (i, f), rows in zip(claimed, pending, strict=True)]
+
+    async def touch(self, consumer: str, entry_ids: list[str]) -> None:
+        """Reset the idle time of entries still being worked on, so no one reclaims them."""
+        if entry_ids:
+            ids: list[Any] = list(entry_ids)
+            await self.redis.xclaim(self.stream, self.group, consumer, 0, ids, justid=True)
+
+    async def ack(self, entry_id: str) -> None:
+        await self.redis.xack(self.stream, self.group, entry_id)
+
+    async def is_sent(self, event: AlertEvent) -> bool:
+        return await self.redis.get(self._marker(event)) == SENT
+
+    async def lease(self, event: AlertEvent, owner: str, lease_ms: int,
+                    keep_s: int = 86_400) -> Lease:
+        """Take or renew the send lease of this (event, destination) for `lease_ms`."""
+        status, wait_ms = await self._lease(keys=[self._marker(event)],
+                                            args=[owner, lease_ms, keep_s])
+        return Lease(status, int(wait_ms))
+
+    async def release(self, event: AlertEvent, owner: str) -> None:
+        await self._release(keys=[self._marker(event)], args=[owner])
+
+    async def mark_sent_and_ack(self, entry_id: str, event: AlertEvent, ttl_s: int) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self._marker(event), SENT, ex=ttl_s)
+            pipe.xack(self.stream, self.group, entry_id)
+            await pipe.execute()
+
+    async def dead_letter(self, entry_id: str, event: AlertEvent | None, reason: str) -> None:
+        record: dict[Any, Any] = {
+            "entry_id": entry_id, "reason": reason,
+            "event": json.dumps(asdict(event)) if event else "",
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.keys.alert_dead_letters(), record, maxlen=DEAD_LETTER_MAX_LENGTH)
+            pipe.xack(self.stream, self.group, entry_id)
+            await pipe.execute()
+
+    async def pending_count(self) -> int:
+        try:
+            summary = await self.redis.xpending(self.stream, self.group)
+        except ResponseError:  # no stream or group yet
+            return 0
+        return int(summary["pending"])
+
+    async def dead_letters(self, limit: int = 20) -> list[DeadLetter]:
+        """The most recent dead letters, newest first."""
+        rows: Any = await self.redis.xrevrange(self.keys.alert_dead_letters(), count=limit)
+        return [DeadLetter(f["entry_id"], f["reason"],
+                           AlertEvent(**json.loads(f["event"])) if f.get("event") else None,
+                           f["at"]) for _, f in rows or [] if f]
+
+    def _marker(self, event: AlertEvent) -> str:
+        return self.keys.alert_sent(event.event_id, event.destination)

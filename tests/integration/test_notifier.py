@@ -1,0 +1,204 @@
+"""The notifier against real Redis and a local HTTP stand-in of the platforms."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from services.alerts.delivery import HttpSender
+from services.alerts.events import AlertEvent
+from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.outbox import RedisOutbox
+from services.alerts.pacing import Pacer, PlatformLimits, Rate
+from services.keys import Keys
+from tests.integration.delivery_standin import (
+    DeliveryStandin,
+    forbidden,
+    migrated,
+    rate_limited,
+    server_error,
+)
+
+FAST = NotifierSettings(min_idle_ms=300, lease_ms=500, send_timeout_s=2.0, backoff_s=0.01,
+                        block_ms=100)
+
+
+def event(n: int, destination: str = "telegram:100") -> AlertEvent:
+    return AlertEvent(f"ev{n}", "r1", "firing", destination, f"alert {n}",
+                      "2026-05-29T10:00:00+00:00")
+
+
+def key(e: AlertEvent) -> str:
+    return f"{e.event_id}:{e.destination}"
+
+
+@dataclass
+class Rig:
+    outbox: RedisOutbox
+    standin: DeliveryStandin
+    session: aiohttp.ClientSession
+    gone: list[str] = field(default_factory=list)
+    moves: list[tuple[str, str]] = field(default_factory=list)
+
+    def notifier(self, settings: NotifierSettings = FAST, pacer: Pacer | None = None) -> Notifier:
+        senders = {p: HttpSender(self.session, self.standin.url, p)
+                   for p in ("telegram", "discord")}
+        return Notifier(self.outbox, senders, pacer or Pacer({}), consumer="w1",
+                        on_gone=self._on_gone, on_migrated=self._on_migrated, settings=settings)
+
+    async def append(self, *events: AlertEvent) -> None:
+        await self.outbox.ensure_group()
+        for e in events:
+            await self.outbox.append(e)
+
+    async def _on_gone(self, destination: str) -> None:
+        self.gone.append(destination)
+
+    async def _on_migrated(self, old: str, new: str) -> None:
+        self.moves.append((old, new))
+
+
+@pytest.fixture
+async def rig(clean_real_redis: Redis, test_prefix: str) -> AsyncIterator[Rig]:
+    async with DeliveryStandin() as standin, aiohttp.ClientSession() as session:
+        yield Rig(RedisOutbox(clean_real_redis, Keys(test_prefix)), standin, session)
+
+
+async def test_each_event_is_sent_once_and_acked(rig: Rig) -> None:
+    events = [event(1), event(2, "discord:55"), event(3, "telegram:-100")]
+    await rig.append(*events)
+    assert await rig.notifier().drain_once() == 3
+    assert sorted(r.key for r in rig.standin.received) == sorted(map(key, events))
+    assert await rig.outbox.pending_count() == 0
+    assert await rig.notifier().drain_once() == 0
+    assert len(rig.standin.received) == 3
+
+
+async def test_reclaimed_entry_already_sent_is_not_sent_again(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    await rig.append(event(1))
+    await rig.outbox.read("crashed", count=10)  # taken by a worker that then died
+    await rig.append(event(1))  # the producer retried its XADD
+    await asyncio.sleep(FAST.min_idle_ms / 1000 + 0.05)
+    with caplog.at_level(logging.INFO, logger="services.alerts.notifier"):
+        assert await rig.notifier().drain_once() == 2
+    assert [r.key for r in rig.standin.received] == [key(event(1))]
+    outcomes = sorted(m.split("outcome=")[1].split()[0] for m in caplog.messages
+                      if "outcome=" in m)
+    assert outcomes == ["sent", "skipped:already-sent"]
+    assert await rig.outbox.pending_count() == 0
+
+
+async def test_lease_of_a_worker_killed_mid_send_is_waited_out(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    await rig.append(event(1))
+    await rig.outbox.read("crashed", count=10)
+    await rig.outbox.lease(event(1), "crashed:abc", 700)  # it died while sending
+    leased_at = time.monotonic()
+    await asyncio.sleep(FAST.min_idle_ms / 1000 + 0.05)
+    with caplog.at_level(logging.INFO, logger="services.alerts.notifier"):
+        assert await rig.notifier().drain_once() == 1
+    [received] = rig.standin.received
+    assert received.at >= leased_at + 0.65  # not before the dead worker's lease ran out
+    assert any("outcome=sent:possible-repeat" in m for m in caplog.messages)
+    assert await rig.outbox.pending_count() == 0
+
+
+async def test_retry_after_is_honoured_and_nothing_is_lost(rig: Rig) -> None:
+    rig.standin.script("100", rate_limited(0.3))
+    await rig.append(event(1), event(2), event(3, "telegram:200"))
+    paced = Pacer({"telegram": PlatformLimits(per_chat=Rate(1, 0.05))})
+    await rig.notifier(pacer=paced).drain_once()
+    to_100 = [r for r in rig.standin.received if r.chat_id == "100"]
+    assert [r.status for r in to_100] == [429, 200, 200]
+    assert to_100[1].at - to_100[0].at >= 0.28
+    [to_200] = [r for r in rig.standin.received if r.chat_id == "200"]
+    assert to_200.at - to_100[0].at < 0.2  # the pause was for that chat only
+    assert {r.key for r in rig.standin.delivered()} == {key(event(n)) for n in (1, 2)} | {
+        key(event(3, "telegram:200"))}
+    assert await rig.outbox.dead_letters() == []
+
+
+async def test_server_errors_are_retried_then_dead_lettered(rig: Rig) -> None:
+    rig.standin.script("100", *[server_error()] * 3)
+    rig.standin.script("200", server_error(), server_error())
+    await rig.append(event(1), event(2, "telegram:200"))
+    await rig.notifier(replace(FAST, max_attempts=3)).drain_once()
+    assert [r.status for r in rig.standin.received if r.chat_id == "100"] == [502] * 3
+    assert [r.key for r in rig.standin.delivered()] == [key(event(2, "telegram:200"))]
+    [letter] = await rig.outbox.dead_letters()
+    assert letter.event == event(1)
+    assert letter.reason == "3 failed attempts; last: Bad Gateway"
+    assert await rig.outbox.pending_count() == 0
+
+
+async def test_send_timeouts_count_as_failures(rig: Rig) -> None:
+    rig.standin.delay_s = 0.3  # slower than the send timeout
+    await rig.append(event(1))
+    await rig.notifier(replace(FAST, send_timeout_s=0.1, max_attempts=2)).drain_once()
+    assert len(rig.standin.received) == 2  # (a timed-out send may still have arrived)
+    [letter] = await rig.outbox.dead_letters()
+    assert letter.reason == "2 failed attempts; last: send timed out"
+
+
+async def test_blocked_chat_is_reported_gone(rig: Rig) -> None:
+    rig.standin.script("100", forbidden())
+    await rig.append(event(1))
+    await rig.notifier().drain_once()
+    assert rig.gone == ["telegram:100"]
+    assert rig.standin.delivered() == []
+    assert await rig.outbox.pending_count() == 0
+    assert await rig.outbox.dead_letters() == []
+
+
+async def test_migrated_group_is_sent_to_its_new_id(rig: Rig) -> None:
+    rig.standin.script("-100", migrated("-1009"))
+    await rig.append(event(1, "telegram:-100"))
+    await rig.notifier().drain_once()
+    assert rig.moves == [("telegram:-100", "telegram:-1009")]
+    [sent] = rig.standin.delivered()
+    assert (sent.chat_id, sent.key) == ("-1009", "ev1:telegram:-100")
+
+
+async def test_failing_platform_does_not_delay_the_other(rig: Rig) -> None:
+    rig.standin.failing["discord"] = server_error()
+    events = [event(n, f"{p}:{n}") for n in range(20) for p in ("discord", "telegram")]
+    await rig.append(*events)
+    stop = asyncio.Event()
+    started = time.monotonic()
+    task = asyncio.create_task(rig.notifier(replace(FAST, backoff_s=0.1)).run(stop))
+    await rig.standin.wait_for(20)
+    telegram_done = time.monotonic() - started
+    assert telegram_done < 0.5
+    assert await rig.outbox.dead_letters() == []  # discord is still being retried
+    for _ in range(200):
+        if len(await rig.outbox.dead_letters(limit=50)) == 20:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert len(await rig.outbox.dead_letters(limit=50)) == 20
+    assert len(rig.standin.received) == 20 + 20 * FAST.max_attempts
+
+
+async def test_pacing_keeps_per_chat_and_group_limits(rig: Rig) -> None:
+    limits = PlatformLimits(overall=Rate(200, 1.0), per_chat=Rate(1, 0.2),
+                            per_group=Rate(2, 0.6))
+    events = [event(n, d) for n in range(4) for d in ("telegram:7", "telegram:-5")]
+    await rig.append(*events)
+    started = time.monotonic()
+    await rig.notifier(pacer=Pacer({"telegram": limits})).drain_once()
+    elapsed = time.monotonic() - started
+    for chat, spacing in (("7", 0.2), ("-5", 0.3)):
+        times = [r.at for r in rig.standin.delivered() if r.chat_id == chat]
+        assert len(times) == 4
+        assert min(b - a for a, b in itertools.pairwise(times)) >= spacing - 0.03
+    assert elapsed < 1.5  # the two chats were paced side by side

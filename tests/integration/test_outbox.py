@@ -1,0 +1,94 @@
+"""The outbox stream against real Redis: read, ack, reclaim, touch, markers, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from services.alerts.events import AlertEvent
+from services.alerts.outbox import Lease, RedisOutbox
+from services.keys import Keys
+
+
+def event(n: int, destination: str = "telegram:100") -> AlertEvent:
+    return AlertEvent(f"ev{n}", "r1", "firing", destination, f"alert {n}",
+                      "2026-05-29T10:00:00+00:00")
+
+
+async def test_append_read_ack(clean_real_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    await outbox.append(event(0))  # before the group exists: still delivered
+    await outbox.ensure_group()
+    await outbox.ensure_group()  # idempotent
+    await outbox.append(event(1))
+    entries = await outbox.read("a", count=10)
+    assert [e.event for e in entries] == [event(0), event(1)]
+    assert await outbox.pending_count() == 2
+    assert await outbox.read("b", count=10) == []  # each entry goes to one consumer
+    await outbox.ack(entries[0].entry_id)
+    assert await outbox.pending_count() == 1
+
+
+async def test_unacked_entry_is_reclaimed_after_min_idle(clean_real_redis: Redis,
+                                                        test_prefix: str) -> None:
+    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    await outbox.ensure_group()
+    await outbox.append(event(1))
+    [taken] = await outbox.read("a", count=10)
+    assert await outbox.claim_stale("b", min_idle_ms=200, count=10) == []
+    await asyncio.sleep(0.25)
+    [claimed] = await outbox.claim_stale("b", min_idle_ms=200, count=10)
+    assert (claimed.entry_id, claimed.event, claimed.deliveries) == (taken.entry_id, event(1), 2)
+
+
+async def test_touched_entry_is_not_reclaimed(clean_real_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    await outbox.ensure_group()
+    await outbox.append(event(1))
+    [taken] = await outbox.read("a", count=10)
+    for _ in range(3):
+        await asyncio.sleep(0.1)
+        await outbox.touch("a", [taken.entry_id])
+    assert await outbox.claim_stale("b", min_idle_ms=200, count=10) == []
+
+
+async def test_lease_then_sent_marker(clean_real_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    await outbox.ensure_group()
+    await outbox.append(event(1))
+    [entry] = await outbox.read("a", count=10)
+    assert await outbox.lease(event(1), "a:1", 5000) == Lease("ours")
+    assert await outbox.lease(event(1), "a:1", 5000) == Lease("ours")  # renewed
+    busy = await outbox.lease(event(1), "b:2", 5000)
+    assert busy.status == "busy" and 4900 < busy.wait_ms <= 5000
+    await outbox.release(event(1), "b:2")  # not the holder: no effect
+    assert (await outbox.lease(event(1), "b:2", 5000)).status == "busy"
+    await outbox.mark_sent_and_ack(entry.entry_id, event(1), ttl_s=60)
+    assert await outbox.is_sent(event(1))
+    assert await outbox.lease(event(1), "b:2", 5000) == Lease("sent")
+    assert await outbox.pending_count() == 0
+
+
+async def test_expired_lease_is_taken_over_knowingly(clean_real_redis: Redis,
+                                                    test_prefix: str) -> None:
+    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    assert await outbox.lease(event(1), "a:1", 100) == Lease("ours")
+    await asyncio.sleep(0.15)  # a died mid-send
+    assert await outbox.lease(event(1), "b:2", 5000) == Lease("taken-over")
+    await outbox.release(event(1), "b:2")
+    assert await outbox.lease(event(1), "c:3", 5000) == Lease("ours")  # released: nothing sent
+
+
+async def test_dead_letter_acks_and_is_listed(clean_real_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    await outbox.ensure_group()
+    for n in range(3):
+        await outbox.append(event(n))
+    entries = await outbox.read("a", count=10)
+    for entry in entries[:2]:
+        await outbox.dead_letter(entry.entry_id, entry.event, f"gave up on {entry.entry_id}")
+    assert await outbox.pending_count() == 1
+    letters = await outbox.dead_letters(limit=1)
+    assert [(d.entry_id, d.event) for d in letters] == [(entries[1].entry_id, event(1))]
+    assert letters[0].reason == f"gave up on {entries[1].entry_id}"
