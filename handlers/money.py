@@ -37,6 +37,12 @@ async def stablecoins(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         ath_line = (f"Total supply is {pct(t.from_ath_pct)} from its high of {usd(t.ath_usd)} "
                     f"on {t.ath_date}.")
     notes = [ath_line, f"Net issuance on the last day: {usd(t.net_issuance_usd, signed=True)}."]
+    if r.tbills is not None:
+        share = "n/a" if r.tbill_share_pct is None else f"{r.tbill_share_pct:.1f}%"
+        notes.append(f"Tokenized T-bills (BUIDL, USDY, ...): {usd(r.tbills.value)}, "
+                     f"{share} of stablecoin supply (as of {r.tbills.day}).")
+    else:
+        notes.append("No source for tokenized T-bill supply at this date.")
     notes += stale_notes([(LABELS[s.key], s.latest.day if s.latest else None,
                            bool(s.latest and s.latest.stale)) for s in supplies])
     return stamp_reply("Stablecoin supply", [table], notes, got.snapshot, r.sources, ctx.hub.mode)

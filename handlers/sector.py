@@ -8,6 +8,7 @@ from handlers.registry import CommandContext, CommandGroup
 from handlers.reply import Reply, Table
 from services.metrics.aitokens import AiTokensReading
 from services.metrics.capex import CapexReading
+from services.metrics.usage import UsageReading
 from services.windows import YTD
 
 commands = CommandGroup()
@@ -67,3 +68,33 @@ async def capex(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     return stamp_reply("Hyperscaler capex",
                        [Table(("company", "quarter end", "quarter", "last 4 quarters"), rows)],
                        notes, got.snapshot, r.sources, ctx.hub.mode)
+
+
+@commands.command()
+async def usage(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
+    """AI tokens' annualized on-chain fees vs market cap: usage-backed or narrative."""
+    no_args(args)
+    got = await ctx.hub.readings.get("usage", UsageReading)
+    r = got.reading
+    rows = tuple(
+        (u.key, u.status, usd(u.annualized_usd), usd(u.market_cap.value if u.market_cap else None),
+         "n/a" if u.fee_yield_pct is None else f"{u.fee_yield_pct:.2f}%", pct(u.return_90d_pct))
+        for u in r.rows
+    )
+    uncovered = [u.key for u in r.rows if u.status == "not covered"]
+    notes = ["Fees: last 30 days of on-chain fees/revenue (DefiLlama), annualized x365/30. "
+             "Fee yield = annualized fees / market cap."]
+    if uncovered:
+        notes.append("Not covered by the fees source: " + ", ".join(uncovered) + ".")
+    backed = [u.return_90d_pct for u in r.rows if u.status == "usage-backed" and u.return_90d_pct
+              is not None]
+    rest = [u.return_90d_pct for u in r.rows if u.status != "usage-backed" and u.return_90d_pct
+            is not None]
+    if backed and rest:
+        notes.append(f"90d price return, mean: usage-backed {pct(sum(backed) / len(backed))}, "
+                     f"the rest {pct(sum(rest) / len(rest))}.")
+    return stamp_reply(
+        "AI-token usage",
+        [Table(("token", "status", "fees/yr", "mkt cap", "fee yield", "90d"), rows)],
+        notes, got.snapshot, r.sources, ctx.hub.mode,
+    )

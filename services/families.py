@@ -12,7 +12,13 @@ from services.metrics.aitokens import SECTOR_CAP, AiTokensReading, compute_aitok
 from services.metrics.btc import BtcReading, compute_btc
 from services.metrics.capex import CapexReading, capex_key, compute_capex
 from services.metrics.divergence import DivergenceReading, compute_divergence
-from services.metrics.stablecoins import SUPPLY_KEYS, StablecoinReading, compute_stablecoins
+from services.metrics.stablecoins import (
+    SUPPLY_KEYS,
+    TBILLS,
+    StablecoinReading,
+    compute_stablecoins,
+)
+from services.metrics.usage import UsageReading, compute_usage, fees_key, mcap_key
 from services.metrics.yields import DEFI_USDC, TBILL, YieldsReading, compute_yields
 from services.series import MarketData
 from services.windows import Window
@@ -42,7 +48,7 @@ FAMILIES: tuple[Family, ...] = (
     ),
     Family(
         "stablecoins", StablecoinReading, False,
-        lambda _b: list(SUPPLY_KEYS),
+        lambda _b: [*SUPPLY_KEYS, TBILLS],
         lambda d, asof, _b, _w: compute_stablecoins(d, asof),
     ),
     Family(
@@ -54,6 +60,11 @@ FAMILIES: tuple[Family, ...] = (
         "aitokens", AiTokensReading, True,
         lambda b: [*b.aitokens, SECTOR_CAP],
         lambda d, asof, b, w: compute_aitokens(d, asof, w, b.aitokens),
+    ),
+    Family(
+        "usage", UsageReading, False,
+        lambda b: [k for t in b.aitokens for k in (t, fees_key(t), mcap_key(t))],
+        lambda d, asof, b, _w: compute_usage(d, asof, b.aitokens),
     ),
     Family(
         "capex", CapexReading, False,

@@ -11,6 +11,7 @@ from services.series import MarketData, TimeSeries
 
 CHANGE_DAYS = (7, 30, 90)
 SUPPLY_KEYS = ("stablecoins.total", "stablecoins.usdt", "stablecoins.usdc")
+TBILLS = "stablecoins.tbills"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class StablecoinReading:
     usdt: SupplyReading
     usdc: SupplyReading
     sources: tuple[str, ...]
+    tbills: Point | None = None  # tokenized T-bills DefiLlama lists as stablecoins
+    tbill_share_pct: float | None = None
 
 
 def supply_reading(series: TimeSeries | None, key: str, asof: date) -> SupplyReading:
@@ -67,5 +70,9 @@ def supply_reading(series: TimeSeries | None, key: str, asof: date) -> SupplyRea
 
 def compute_stablecoins(data: MarketData, asof: date) -> StablecoinReading:
     total, usdt, usdc = (supply_reading(data.get(k), k, asof) for k in SUPPLY_KEYS)
+    tbills = latest_point(data.get(TBILLS), asof, "stablecoins")
+    share = None
+    if tbills and total.latest and total.latest.value:
+        share = tbills.value / total.latest.value * 100
     return StablecoinReading(asof.isoformat(), total, usdt, usdc,
-                             sources_of(data, list(SUPPLY_KEYS)))
+                             sources_of(data, [*SUPPLY_KEYS, TBILLS]), tbills, share)
