@@ -11,6 +11,8 @@ from redis.asyncio import Redis
 
 from handlers.catalog import build_registry
 from handlers.registry import Chat, CommandContext, Registry
+from services.alerts.health import DeliveryMonitor
+from services.alerts.outbox import RedisOutbox
 from services.alerts.service import AlertService
 from services.charts.service import ChartService
 from services.collector import CollectionResult, Collector
@@ -40,6 +42,7 @@ class App:
     hub: ServiceHub
     registry: Registry
     session: aiohttp.ClientSession | None = None
+    outbox: RedisOutbox | None = None  # alert events awaiting delivery
 
     def context(self, chat: Chat) -> CommandContext:
         return CommandContext(hub=self.hub, chat=chat, registry=self.registry)
@@ -81,12 +84,14 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     mode = "replay" if replay else "live"
     charts = ChartService(store, redis, keys, settings.baskets)
     # Alert rules, subscriptions and state persist across replays: the plain prefix.
-    alerts = AlertService(redis, Keys(settings.store.prefix), settings.alerts)
+    alert_keys = Keys(settings.store.prefix)
+    alerts = AlertService(redis, alert_keys, settings.alerts)
+    outbox = RedisOutbox(redis, alert_keys)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
-                     alerts=alerts)
+                     alerts=alerts, delivery=DeliveryMonitor(outbox))
     logger.info("app built: mode=%s asof=%s sources=%s store=%s", mode, asof or "today",
                 ",".join(s.name for s in sources), "redis" if secrets.redis_url else "embedded")
-    return App(settings, redis, store, collector, hub, build_registry(), session)
+    return App(settings, redis, store, collector, hub, build_registry(), session, outbox)
 
 
 async def _replay_asof(source: ReplaySource, asof: date | None) -> date:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from bot.alerting import console_alerts
 from bot.app import App, AsofError, build_app
 from bot.console import ask_once, run_console
+from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
 from services.alerts.rules import RuleError, parse_rule
 from services.settings import ConfigError, Secrets, Settings, load_settings
@@ -46,8 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "(non-zero on a user error)")
     ask.add_argument("text", help='the chat command, e.g. "/divergence ytd"')
     sub.add_parser("collect", parents=[data], help="compute and store every metric once")
-    sub.add_parser("run", parents=[data], help="run the bot: collector and every configured "
-                                               "front-end")
+    run = sub.add_parser("run", parents=[data], help="run the bot: collector, alert "
+                                                     "delivery and every configured front-end")
+    run.add_argument("--role", choices=ROLES, default="all",
+                     help="what this process runs: collector (collection and alert "
+                          "evaluation, one leader across processes), worker (alert delivery), "
+                          "web (chat front-ends) or all of them (default)")
     test = sub.add_parser("backtest", help="replay an alert rule over the bundled snapshot")
     test.add_argument("rule", help='an alert rule, e.g. "btc.drawdown crosses_below -30"')
     test.add_argument("--from", dest="start", type=_asof, metavar="YYYY-MM-DD",
@@ -89,7 +95,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _console(app: App, _args: argparse.Namespace) -> int:
     await app.refresh()
-    await run_console(app)
+    check_alerts = console_alerts(app)
+    await check_alerts()
+    await run_console(app, check_alerts)
     return 0
 
 
@@ -120,10 +128,10 @@ async def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _run(app: App, _args: argparse.Namespace) -> int:
+async def _run(app: App, args: argparse.Namespace) -> int:
     from bot.runner import run_forever  # noqa: PLC0415 - imports the platform SDKs
 
-    return await run_forever(app, Secrets.from_env())
+    return await run_forever(app, Secrets.from_env(), args.role)
 
 
 _COMMANDS = {"console": _console, "ask": _ask, "collect": _collect, "run": _run}

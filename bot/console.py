@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.app import App
@@ -36,7 +37,9 @@ def save_chart(reply: Reply, png: bytes) -> Path:
     return path
 
 
-async def run_console(app: App) -> None:
+async def run_console(app: App, after_each: Callable[[], Awaitable[None]] | None = None
+                      ) -> None:
+    """The read-answer loop; `after_each` runs after every answer (the alert check)."""
     print(f"flowwatch terminal chat — replay snapshot as of {app.hub.asof}. "
           "Type /help, or /quit to leave.")
     while True:
@@ -51,6 +54,8 @@ async def run_console(app: App) -> None:
         answer, _ = await ask_once(app, text)
         print(answer, flush=True)
         print(flush=True)
+        if after_each is not None:
+            await after_each()
 
 
 def _read_line() -> str | None:

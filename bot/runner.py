@@ -1,31 +1,31 @@
-"""`run`: the collector loop and every configured front-end under one TaskGroup."""
+"""`run --role all|web|worker|collector`: the bot's long-running tasks under one TaskGroup.
+
+collector: collect every interval and evaluate alerts once after each collection, only while
+this process holds the collector lock (one leader across processes). worker: a notifier
+delivering the alert outbox. web: the Telegram and Discord front-ends. all: everything.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 
+from bot.alerting import SenderSlot, build_notifier, process_id, run_collector
 from bot.app import App
+from services.alerts.delivery import Sender
 from services.settings import Secrets
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
+ROLES = ("all", "web", "worker", "collector")
+Start = Callable[[], Awaitable[None]]
 
 
-async def collect_forever(app: App) -> None:
-    interval = app.settings.collector.interval_seconds
-    while True:
-        try:
-            result = await app.refresh()
-            logger.info("collected: asof=%s ok=%s stale=%s", result.asof, result.families_ok,
-                        list(result.families_stale))
-        except Exception:
-            logger.exception("collection failed")
-        await asyncio.sleep(interval)
-
-
-async def isolated(name: str, start: Callable[[], Awaitable[None]]) -> None:
+async def isolated(name: str, start: Start) -> None:
     """Run one front-end; if it fails, log and restart it with backoff, never taking the
     other front-ends or the collector down with it."""
     backoff = 5.0
@@ -40,23 +40,77 @@ async def isolated(name: str, start: Callable[[], Awaitable[None]]) -> None:
         backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
-async def run_forever(app: App, secrets: Secrets) -> int:
-    frontends: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+def platform_slots(secrets: Secrets) -> dict[str, SenderSlot]:
+    """One sender slot per configured platform, filled once it connects."""
+    names = [name for name, token in (("telegram", secrets.telegram_bot_token),
+                                      ("discord", secrets.discord_bot_token)) if token]
+    return {name: SenderSlot(name) for name in names}
+
+
+def frontends(app: App, secrets: Secrets, stop: asyncio.Event,
+              slots: dict[str, SenderSlot]) -> list[tuple[str, Start]]:
+    """The configured chat front-ends; each fills its alert sender slot once connected."""
+    found: list[tuple[str, Start]] = []
     if secrets.telegram_bot_token:
         from bot.telegram import check_config, run_telegram  # noqa: PLC0415 - optional SDK
 
         check_config(app.settings.telegram, secrets)
-        frontends.append(("telegram", lambda: run_telegram(app, secrets)))
+        telegram = slots.get("telegram")
+        found.append(("telegram", lambda: run_telegram(
+            app, secrets, stop, telegram.set if telegram else None)))
     if secrets.discord_bot_token:
         from bot.discord_app import run_discord  # noqa: PLC0415 - optional SDK
+        from bot.discord_app.client import AnyClient  # noqa: PLC0415
+        from bot.discord_app.sender import DiscordAlertSender  # noqa: PLC0415
 
-        frontends.append(("discord", lambda: run_discord(app, secrets)))
-    await app.refresh()
-    if not frontends:
-        logger.warning("no chat front-end configured (set TELEGRAM_BOT_TOKEN and/or "
-                       "DISCORD_BOT_TOKEN); running the collector only")
-    async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(collect_forever(app), name="collector")
-        for name, start in frontends:
+        discord = slots.get("discord")
+
+        def discord_ready(client: AnyClient | None) -> None:
+            if discord is not None:
+                discord.set(None if client is None else DiscordAlertSender(client))
+
+        found.append(("discord", lambda: run_discord(app, secrets, stop, discord_ready)))
+    return found
+
+
+async def connect_standalone(stack: AsyncExitStack, secrets: Secrets,
+                             slots: dict[str, SenderSlot]) -> None:
+    """A worker without front-ends: its own platform clients, only to send alerts."""
+    if "telegram" in slots:
+        from bot.telegram.sender import standalone_sender  # noqa: PLC0415 - optional SDK
+
+        slots["telegram"].set(await stack.enter_async_context(standalone_sender(secrets)))
+    if "discord" in slots:
+        from bot.discord_app.sender import standalone_sender as discord_sender  # noqa: PLC0415
+
+        slots["discord"].set(await stack.enter_async_context(discord_sender(secrets)))
+
+
+async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # SIGTERM (process managers): stop cleanly
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    slots = platform_slots(secrets)
+    web = frontends(app, secrets, stop, slots) if role in ("all", "web") else []
+    if role == "all" or (role == "web" and app.hub.mode == "replay"):
+        await app.refresh()  # answer commands from the first moment
+        if not web:
+            logger.warning("no chat front-end configured (set TELEGRAM_BOT_TOKEN and/or "
+                           "DISCORD_BOT_TOKEN)")
+    async with AsyncExitStack() as stack, asyncio.TaskGroup() as tasks:
+        if role in ("all", "collector"):
+            tasks.create_task(run_collector(app, stop, collect_first=role != "all"),
+                              name="collector")
+        if role in ("all", "worker"):
+            if role == "worker":
+                await connect_standalone(stack, secrets, slots)
+            senders: dict[str, Sender] = dict(slots)
+            notifier = build_notifier(app, senders, consumer=process_id())
+            tasks.create_task(notifier.run(stop), name="notifier")
+        for name, start in web:
             tasks.create_task(isolated(name, start), name=name)
+    logger.info("run stopped: role=%s", role)
     return 0

@@ -93,5 +93,15 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         title="flowwatch status",
         tables=(Table(("source", "state", "data to", "last ok", "error"), src_rows, "Sources"),
                 Table(("metric", "state", "as of", "computed"), fam_rows, "Metrics")),
-        notes=(f"Mode: {mode}.",),
+        notes=(f"Mode: {mode}.", *await _delivery_notes(ctx)),
     )
+
+
+async def _delivery_notes(ctx: CommandContext) -> list[str]:
+    """The alert outbox backlog and the latest dead letters (why alerts were not sent)."""
+    if ctx.hub.delivery is None:
+        return []
+    health = await ctx.hub.delivery.health()
+    notes = [f"Alert outbox: {health.pending} pending, {health.dead_letters} dead letters."]
+    notes += [f"Dead letter {d.at}: {d.reason[:120]}" for d in health.latest_dead]
+    return notes

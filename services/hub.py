@@ -10,6 +10,7 @@ from services.readings import ReadingsService
 from services.settings import Settings
 
 if TYPE_CHECKING:
+    from services.alerts.health import DeliveryMonitor
     from services.alerts.service import AlertService
     from services.charts.service import ChartService
 
@@ -22,3 +23,4 @@ class ServiceHub:
     asof: date | None  # fixed as-of date in replay; None means today (live)
     charts: ChartService | None = None
     alerts: AlertService | None = None
+    delivery: DeliveryMonitor | None = None  # alert outbox and dead letters, for /status

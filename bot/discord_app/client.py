@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +94,10 @@ async def use_gateway_of_api(client: AnyClient) -> None:
     logger.info("discord gateway from API base: %s", url)
 
 
-async def run_discord(app: App, secrets: Secrets, stop: asyncio.Event | None = None) -> None:
-    """Run the Discord front-end until cancelled or `stop` is set, then close cleanly."""
+async def run_discord(app: App, secrets: Secrets, stop: asyncio.Event | None = None,
+                      on_ready: Callable[[AnyClient | None], None] | None = None) -> None:
+    """Run the Discord front-end until cancelled or `stop` is set, then close cleanly.
+    `on_ready` gets the client once logged in (it can post alerts), and None at the end."""
     token = secrets.discord_bot_token
     if not token:
         raise ValueError("DISCORD_BOT_TOKEN is not set")
@@ -106,7 +108,13 @@ async def run_discord(app: App, secrets: Secrets, stop: asyncio.Event | None = N
             if secrets.discord_api_base_url:
                 await use_gateway_of_api(bot.client)
             await sync_commands(bot.tree, app.settings.discord)
-            await _connect_until(bot, stop)
+            if on_ready is not None:
+                on_ready(bot.client)
+            try:
+                await _connect_until(bot, stop)
+            finally:
+                if on_ready is not None:
+                    on_ready(None)
     logger.info("discord front-end stopped")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 
@@ -17,12 +18,15 @@ from bot.telegram.adapter import TelegramAdapter, TelegramApp, bot_commands
 from bot.telegram.pacing import Pacer
 from bot.telegram.redact import protect_token
 from bot.telegram.send import ReplySender
+from bot.telegram.sender import TelegramAlertSender
 from bot.telegram.webhook import WebhookServer
+from services.alerts.delivery import Sender
 from services.settings import Secrets, TelegramSettings
 
 logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+SenderHook = Callable[[Sender | None], None]
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
 
 
@@ -121,7 +125,15 @@ class TelegramFrontend:
             logger.warning("telegram: deleteWebhook failed: %s", exc.message)
 
 
-async def run_telegram(app: App, secrets: Secrets, stop: asyncio.Event | None = None) -> None:
-    """Run the Telegram front-end until cancelled or until `stop` is set."""
-    async with TelegramFrontend(app, secrets):
-        await (stop or asyncio.Event()).wait()
+async def run_telegram(app: App, secrets: Secrets, stop: asyncio.Event | None = None,
+                       on_ready: SenderHook | None = None) -> None:
+    """Run the Telegram front-end until cancelled or until `stop` is set. `on_ready` gets
+    the alert sender once the bot is up, and None when it stops."""
+    async with TelegramFrontend(app, secrets) as frontend:
+        if on_ready is not None:
+            on_ready(TelegramAlertSender(frontend.application.bot, frontend.sender.pacer))
+        try:
+            await (stop or asyncio.Event()).wait()
+        finally:
+            if on_ready is not None:
+                on_ready(None)

@@ -33,7 +33,7 @@ COUNT_TTL = timedelta(days=2)
 
 
 class Outbox(Protocol):
-    async def append(self, event: AlertEvent) -> None: ...
+    async def append(self, event: AlertEvent) -> object: ...  # e.g. the stream entry id
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,11 @@ class DiscordStandin:
         """Answer 400 Invalid Form Body to the next `times` calls of `route`."""
         self._faults[(method, API + route)] = (times, lambda: _invalid(["rejected by test"]))
 
+    def fail(self, method: str, route: str, status: int, times: int = 1) -> None:
+        """Answer `status` (e.g. 403, 404, 502) to the next `times` calls of `route`."""
+        body = {"message": f"{status}: failed by test", "code": 50001 if status == 403 else 0}
+        self._faults[(method, API + route)] = (times, lambda: _json(body, status=status))
+
     async def wait_for(self, check: Callable[[], Any], within: float = 10.0) -> Any:
         """Wait until check() is truthy (re-checked on every recorded event); return it."""
         async with asyncio.timeout(within), self._changed:

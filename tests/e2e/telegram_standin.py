@@ -33,10 +33,15 @@ TOKEN = "123456:TEST-TOKEN"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "flowwatch",
             "username": "flowwatch_test_bot", "can_join_groups": True,
             "can_read_all_group_messages": False, "supports_inline_queries": False}
+MIGRATED_TO = -1009876543210
 FAILURES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "429": (429, "Too Many Requests: retry after 1", {"retry_after": 1}),
     "403": (403, "Forbidden: bot was blocked by the user", {}),
     "400-long": (400, "Bad Request: message is too long", {}),
+    "400-not-found": (400, "Bad Request: chat not found", {}),
+    "migrated": (400, "Bad Request: group chat was upgraded to a supergroup chat",
+                 {"migrate_to_chat_id": MIGRATED_TO}),
+    "502": (502, "Bad Gateway", {}),
 }
 HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "pre", "code", "a",
              "span", "tg-spoiler", "blockquote"}

@@ -52,7 +52,7 @@ async def test_collect_stores_every_family(real_store: MetricStore, settings: Se
     collector = Collector([flaky], real_store, settings.baskets, today=lambda: ASOF)
     result = await collector.collect(ASOF)
     assert sorted(result.families_ok) == [
-        "aitokens", "btc", "capex", "divergence", "stablecoins", "yields"]
+        "aitokens", "btc", "capex", "divergence", "stablecoins", "usage", "yields"]
     readings = ReadingsService(real_store, settings.baskets)
     got = await readings.get("divergence", DivergenceReading, SINCE_2024)
     assert got.reading.asof == "2026-03-31"

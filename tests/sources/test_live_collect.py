@@ -36,7 +36,7 @@ async def test_live_refresh_stores_every_family(live_app: App, upstream: FakeUps
     assert live_app.hub.mode == "live"
     assert result.failed_sources == {}
     assert sorted(result.families_ok) == [
-        "aitokens", "btc", "capex", "divergence", "stablecoins", "yields"]
+        "aitokens", "btc", "capex", "divergence", "stablecoins", "usage", "yields"]
     stable = (await live_app.hub.readings.get("stablecoins", StablecoinReading)).reading
     history = await live_app.store.load_history(["stablecoins.total"])
     assert stable.total.latest is not None

@@ -1,0 +1,160 @@
+"""Alert wiring for `run`: evaluate after each collection (leader only) and deliver the outbox.
+
+Platform senders connect late (a front-end hands its sender over once it is logged in), so
+each platform gets a `SenderSlot` from the start: until its sender arrives, sends to it are
+answered "retry after", which keeps their entries pending in the outbox instead of
+dead-lettering them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time
+
+from bot.app import App
+from services.alerts.delivery import ConsoleSender, DeliveryResult, Sender
+from services.alerts.evaluator import AlertEvaluator
+from services.alerts.events import AlertEvent, split_destination
+from services.alerts.leader import LeaderLock
+from services.alerts.notifier import Notifier
+from services.alerts.outbox import RedisOutbox
+from services.alerts.pacing import Pacer
+from services.charts.catalog import CHARTS
+from services.keys import Keys
+
+logger = logging.getLogger(__name__)
+NOT_CONNECTED_WAIT_S = 2.0  # how long a send waits for its platform before "retry after"
+
+
+def process_id() -> str:
+    """A name unique to this process: consumer names and leader ids."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class SenderSlot:
+    """A platform's sender that may not be connected yet (or any more)."""
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+        self._sender: Sender | None = None
+        self._ready = asyncio.Event()
+
+    def set(self, sender: Sender | None) -> None:
+        """The front-end's hook: its sender once connected, None when it stops."""
+        self._sender = sender
+        if sender is None:
+            self._ready.clear()
+        else:
+            self._ready.set()
+        logger.info("alert sender %s: %s", self.platform, "connected" if sender else "gone")
+
+    async def send(self, chat_id: str, text: str, image: bytes | None, *,
+                   idempotency_key: str = "") -> DeliveryResult:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), NOT_CONNECTED_WAIT_S)
+        if self._sender is None:  # keep it pending; the whole platform waits, not the chat
+            return DeliveryResult.rate_limited(1.0, global_limit=True)
+        return await self._sender.send(chat_id, text, image, idempotency_key=idempotency_key)
+
+
+def evaluation_time(app: App) -> datetime:
+    """When the evaluator says it evaluated: the replay's as-of date, else now."""
+    if app.hub.mode == "replay" and app.hub.asof is not None:
+        return datetime.combine(app.hub.asof, time(0), UTC)
+    return datetime.now(UTC)
+
+
+def build_evaluator(app: App) -> AlertEvaluator:
+    if app.hub.alerts is None or app.outbox is None:
+        raise RuntimeError("alerts are not wired in this app")
+    return app.hub.alerts.evaluator(app.store, app.settings.baskets, app.outbox)
+
+
+async def evaluate_once(app: App, evaluator: AlertEvaluator) -> list[AlertEvent]:
+    events = await evaluator.evaluate(evaluation_time(app))
+    logger.info("alerts evaluated: events=%d", len(events))
+    return events
+
+
+async def collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bool = True
+                               ) -> None:
+    """The leader's loop: collect, then evaluate once, every interval until `stop`."""
+    evaluator = build_evaluator(app)
+    collect = collect_first
+    while not stop.is_set():
+        if collect:
+            try:
+                result = await app.refresh()
+                logger.info("collected: asof=%s ok=%s stale=%s", result.asof,
+                            result.families_ok, list(result.families_stale))
+            except Exception:
+                logger.exception("collection failed")
+        collect = True
+        try:
+            await evaluate_once(app, evaluator)
+        except Exception:
+            logger.exception("alert evaluation failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), app.settings.collector.interval_seconds)
+
+
+async def run_collector(app: App, stop: asyncio.Event, collect_first: bool = True) -> None:
+    """Collect and evaluate while this process holds the collector lock (one leader)."""
+    lock = LeaderLock(app.redis, Keys(app.settings.store.prefix), "collector", process_id())
+    await lock.run_as_leader(lambda: collect_and_evaluate(app, stop, collect_first), stop)
+
+
+def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notifier:
+    """A notifier on the app's outbox; gone chats are unsubscribed, migrated ones moved."""
+    alerts, outbox = app.hub.alerts, app.outbox
+    if alerts is None or outbox is None:
+        raise RuntimeError("alerts are not wired in this app")
+    charts = app.hub.charts
+
+    async def chart(event: AlertEvent) -> bytes | None:
+        spec = CHARTS.get(event.chart)
+        if charts is None or spec is None:
+            return None
+        asof = app.hub.asof or datetime.now(UTC).date()
+        return await charts.chart(spec.name, spec.default_window, asof)
+
+    return Notifier(outbox, {"console": ConsoleSender(), **senders}, Pacer(),
+                    consumer=consumer, on_gone=alerts.drop_destination,
+                    on_migrated=alerts.move_destination,
+                    charts=chart if charts is not None else None)
+
+
+class ConsoleOutbox:
+    """The terminal chat's outbox: its own alerts are printed at once, others are queued."""
+
+    def __init__(self, forward: RedisOutbox, sender: ConsoleSender | None = None) -> None:
+        self.forward = forward
+        self.sender = sender or ConsoleSender()
+
+    async def append(self, event: AlertEvent) -> object:
+        platform, chat_id = split_destination(event.destination)
+        if platform != "console":
+            return await self.forward.append(event)
+        return await self.sender.send(chat_id, event.text, None)
+
+
+def console_alerts(app: App) -> Callable[[], Awaitable[None]]:
+    """The console's alert check: evaluate once (as a collection would) and print alerts."""
+    if app.hub.alerts is None or app.outbox is None:
+        raise RuntimeError("alerts are not wired in this app")
+    evaluator = app.hub.alerts.evaluator(app.store, app.settings.baskets,
+                                         ConsoleOutbox(app.outbox))
+
+    async def check() -> None:
+        try:
+            await evaluate_once(app, evaluator)
+        except Exception:
+            logger.exception("alert evaluation failed")
+
+    return check

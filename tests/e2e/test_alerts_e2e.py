@@ -1,0 +1,130 @@
+"""Alerts end to end in `python -m bot run --replay`: a rule added from a Telegram chat fires
+after the next collection, reaches the chat exactly once, does not fire again after a
+restart, and a chat that blocked the bot (403) is unsubscribed. Real Redis, own prefix."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from redis.asyncio import Redis
+
+from services.keys import Keys
+from tests.conftest import REDIS_URL, connect_real_redis, drop_prefix
+
+from .telegram_standin import TOKEN, BotApiStandIn, running_standin, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+RULE = "btc.price above 1"  # holds at the replay as-of date: fires on the first evaluation
+INTERVAL = 10  # the smallest collection interval config.yaml allows
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[tuple[Redis, str]]:
+    redis = await connect_real_redis()
+    prefix = f"fwe2e:{uuid.uuid4().hex[:10]}:"
+    yield redis, prefix
+    await drop_prefix(redis, prefix)
+    await redis.aclose()
+
+
+def temp_config(tmp_path: Path, prefix: str) -> Path:
+    raw: dict[str, Any] = yaml.safe_load((ROOT / "config.yaml").read_text())
+    raw |= {"store": {"prefix": prefix}, "collector": {"interval_seconds": INTERVAL},
+            "replay": {"data_dir": str(ROOT / "data")}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@asynccontextmanager
+async def running_bot(standin: BotApiStandIn, config: Path, log: Path) -> AsyncIterator[None]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "TELEGRAM_"))}
+    env |= {"REDIS_URL": REDIS_URL, "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": standin.base_url}
+    ready = len(standin.calls_of("setMyCommands"))
+    with log.open("w") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), "-v", "run", "--replay",
+            cwd=ROOT, env=env, stdout=out, stderr=out)
+        try:
+            await wait_for(lambda: len(standin.calls_of("setMyCommands")) > ready, 20,
+                           "the bot to start")
+            yield
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(proc.wait(), 15)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+    assert_no_traceback(log)
+
+
+def assert_no_traceback(log: Path) -> None:
+    text = log.read_text()
+    assert "Traceback" not in text, text[-3000:]
+
+
+def alerts_to(standin: BotApiStandIn, chat_id: int) -> list[str]:
+    return [m["text"] for m in standin.sent_to(chat_id) if m.get("text", "").startswith(
+        "Alert [")]
+
+
+async def add_rule(standin: BotApiStandIn, chat_id: int) -> None:
+    before = len(standin.sent_to(chat_id))
+    await standin.push_command(f"/alert add {RULE}", chat_id=chat_id)
+    await wait_for(lambda: len(standin.sent_to(chat_id)) > before, 10, "the /alert add reply")
+    assert "Added rule" in standin.sent_to(chat_id)[-1]["text"]
+
+
+async def test_alert_fires_once_and_not_again_after_a_restart(
+        redis_prefix: tuple[Redis, str], tmp_path: Path) -> None:
+    _, prefix = redis_prefix
+    config = temp_config(tmp_path, prefix)
+    async with running_standin() as standin:
+        async with running_bot(standin, config, tmp_path / "first.log"):
+            await add_rule(standin, 4242)
+            await wait_for(lambda: alerts_to(standin, 4242), INTERVAL + 10, "the alert")
+            await asyncio.sleep(1.0)  # a repeat would come right behind it
+        [alert] = alerts_to(standin, 4242)
+        for part in ("btc.price above $1", "now $73,367", "2026-05-29", "/mute"):
+            assert part in alert, alert
+        log = tmp_path / "second.log"
+        async with running_bot(standin, config, log):
+            await wait_for(lambda: "alerts evaluated" in log.read_text(), 15,
+                           "the first evaluation after the restart")
+            await asyncio.sleep(1.5)
+        assert alerts_to(standin, 4242) == [alert]
+
+
+async def test_a_chat_that_blocked_the_bot_is_unsubscribed(
+        redis_prefix: tuple[Redis, str], tmp_path: Path) -> None:
+    redis, prefix = redis_prefix
+    keys = Keys(prefix)
+    async with running_standin() as standin, running_bot(
+            standin, temp_config(tmp_path, prefix), tmp_path / "run.log"):
+        await add_rule(standin, 5151)
+        assert await redis.smembers(keys.alert_chat_rules("telegram:5151"))
+        standin.fail_next("sendMessage", "403")  # the alert is the next message sent
+
+        async def unsubscribed() -> bool:
+            return not await redis.exists(keys.alert_chat_rules("telegram:5151"))
+
+        deadline = asyncio.get_running_loop().time() + INTERVAL + 10
+        while not await unsubscribed():
+            assert asyncio.get_running_loop().time() < deadline, "not unsubscribed in time"
+            await asyncio.sleep(0.1)
+        assert [c.error for c in standin.calls if c.method == "sendMessage"][-1].startswith(
+            "Forbidden")
+        assert not alerts_to(standin, 5151)
+        assert not await redis.hlen(keys.alert_rules())  # its custom rule went with it
