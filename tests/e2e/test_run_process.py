@@ -9,24 +9,15 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from .discord_standin import DiscordStandin
 from .telegram_standin import TOKEN as TELEGRAM_TOKEN
-from .telegram_standin import BotApiStandIn
+from .telegram_standin import BotApiStandIn, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DISCORD_TOKEN = "TEST.TOKEN.RUN"
-
-
-async def wait_for(check: Any, within: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -51,12 +42,12 @@ async def test_run_serves_telegram_and_discord_in_one_process(
         sys.executable, "-m", "bot", "-v", "run", "--replay", cwd=ROOT, env=env,
         stdout=log, stderr=log)
     try:
-        await wait_for(lambda: telegram.calls_of("setMyCommands") and discord.identifies)
+        await wait_for(lambda: telegram.calls_of("setMyCommands") and discord.identifies, 30)
         await telegram.push_command("/divergence ytd", chat_id=4242)
-        await wait_for(lambda: telegram.sent_to(4242))
+        await wait_for(lambda: telegram.sent_to(4242), 30)
         assert "Divergence year to date" in telegram.sent_to(4242)[0]["text"]
         token = await discord.invoke("btc")
-        await wait_for(lambda: discord.interactions[token].visible)
+        await wait_for(lambda: discord.interactions[token].visible, 30)
         shown = str(discord.interactions[token].visible)
         assert "Bitcoin" in shown
     finally:
