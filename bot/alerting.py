@@ -15,17 +15,22 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from bot.app import App
+from bot.text import render_text
+from handlers.digest import digest_reply
+from handlers.registry import Chat
 from services.alerts.delivery import ConsoleSender, DeliveryResult, Sender
 from services.alerts.evaluator import AlertEvaluator
-from services.alerts.events import AlertEvent, split_destination
+from services.alerts.events import AlertEvent, destination_id, split_destination
 from services.alerts.leader import LeaderLock
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer
 from services.charts.catalog import CHARTS
+from services.digest.scheduler import DigestScheduler
+from services.digest.store import Clock, DigestStore, wall_clock
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
@@ -110,6 +115,28 @@ async def run_collector(app: App, stop: asyncio.Event, collect_first: bool = Tru
     await lock.run_as_leader(lambda: collect_and_evaluate(app, stop, collect_first), stop)
 
 
+def build_digest_scheduler(app: App, clock: Clock = wall_clock) -> DigestScheduler:
+    """The daily digest: the /brief (at the replay's as-of date in replay mode) as plain
+    text, on the wall-clock schedule, into the alert outbox."""
+    if app.outbox is None or app.hub.digest is None:
+        raise RuntimeError("alerts are not wired in this app")
+    store = DigestStore(app.redis, app.hub.digest.keys, clock)
+
+    async def compose(day: date) -> str:
+        return render_text(await digest_reply(app.context(Chat("digest", "digest")), day))
+
+    return DigestScheduler(store, app.outbox, compose, clock)
+
+
+async def run_digests(app: App, stop: asyncio.Event, clock: Clock = wall_clock) -> None:
+    """Enqueue due digests every `digest.tick_seconds` while this process holds the digest
+    lock (one leader; the outbox transaction keeps a day single even if two overlap)."""
+    lock = LeaderLock(app.redis, Keys(app.settings.store.prefix), "digest", process_id())
+    scheduler = build_digest_scheduler(app, clock)
+    await lock.run_as_leader(lambda: scheduler.run(stop, app.settings.digest.tick_seconds),
+                             stop)
+
+
 def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notifier:
     """A notifier on the app's outbox; gone chats are unsubscribed, migrated ones moved."""
     alerts, outbox = app.hub.alerts, app.outbox
@@ -145,16 +172,23 @@ class ConsoleOutbox:
 
 
 def console_alerts(app: App) -> Callable[[], Awaitable[None]]:
-    """The console's alert check: evaluate once (as a collection would) and print alerts."""
+    """The console's alert check: evaluate once (as a collection would) and print alerts,
+    and the terminal's daily digest when it is due."""
     if app.hub.alerts is None or app.outbox is None:
         raise RuntimeError("alerts are not wired in this app")
-    evaluator = app.hub.alerts.evaluator(app.store, app.settings.baskets,
-                                         ConsoleOutbox(app.outbox))
+    console = ConsoleOutbox(app.outbox)
+    evaluator = app.hub.alerts.evaluator(app.store, app.settings.baskets, console)
+    digests = build_digest_scheduler(app)
 
     async def check() -> None:
         try:
             await evaluate_once(app, evaluator)
         except Exception:
             logger.exception("alert evaluation failed")
+        try:  # the terminal's own digest, printed here rather than queued
+            if event := await digests.take_due(destination_id("console", "console")):
+                await console.sender.send("console", event.text, None)
+        except Exception:
+            logger.exception("digest check failed")
 
     return check

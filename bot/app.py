@@ -16,6 +16,7 @@ from services.alerts.outbox import RedisOutbox
 from services.alerts.service import AlertService
 from services.charts.service import ChartService
 from services.collector import CollectionResult, Collector
+from services.digest.store import DigestStore
 from services.hub import ServiceHub
 from services.keys import Keys
 from services.readings import ReadingsService
@@ -25,6 +26,7 @@ from services.sources import SeriesSource
 from services.sources.live import build_live_sources
 from services.sources.replay import ReplaySource
 from services.store import MetricStore
+from services.thesis.service import ThesisService
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +90,9 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     alerts = AlertService(redis, alert_keys, settings.alerts)
     outbox = RedisOutbox(redis, alert_keys)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
-                     alerts=alerts, delivery=DeliveryMonitor(outbox))
+                     alerts=alerts, delivery=DeliveryMonitor(outbox),
+                     digest=DigestStore(redis, alert_keys),
+                     thesis=ThesisService(store, settings.baskets, settings.thesis))
     logger.info("app built: mode=%s asof=%s sources=%s store=%s", mode, asof or "today",
                 ",".join(s.name for s in sources), "redis" if secrets.redis_url else "embedded")
     return App(settings, redis, store, collector, hub, build_registry(), session, outbox)

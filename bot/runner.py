@@ -1,8 +1,9 @@
 """`run --role all|web|worker|collector`: the bot's long-running tasks under one TaskGroup.
 
 collector: collect every interval and evaluate alerts once after each collection, only while
-this process holds the collector lock (one leader across processes). worker: a notifier
-delivering the alert outbox. web: the Telegram and Discord front-ends. all: everything.
+this process holds the collector lock (one leader across processes); and enqueue due daily
+digests while it holds the digest lock. worker: a notifier delivering the alert outbox.
+web: the Telegram and Discord front-ends. all: everything.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
-from bot.alerting import SenderSlot, build_notifier, process_id, run_collector
+from bot.alerting import SenderSlot, build_notifier, process_id, run_collector, run_digests
 from bot.app import App
 from services.alerts.delivery import Sender
 from services.settings import Secrets
@@ -104,6 +105,7 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
         if role in ("all", "collector"):
             tasks.create_task(run_collector(app, stop, collect_first=role != "all"),
                               name="collector")
+            tasks.create_task(run_digests(app, stop), name="digest")
         if role in ("all", "worker"):
             if role == "worker":
                 await connect_standalone(stack, secrets, slots)

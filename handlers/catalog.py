@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import alerts, charts, general, market, money, sector
+from handlers import alerts, charts, digest, general, market, money, sector, thesis
 from handlers.registry import Registry
 
 
@@ -12,6 +12,8 @@ def build_registry() -> Registry:
         *market.commands.specs,
         *money.commands.specs,
         *sector.commands.specs,
+        *thesis.commands.specs,
         *charts.commands.specs,
         *alerts.commands.specs,
+        *digest.commands.specs,
     ])

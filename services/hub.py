@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from services.alerts.health import DeliveryMonitor
     from services.alerts.service import AlertService
     from services.charts.service import ChartService
+    from services.digest.store import DigestStore
+    from services.thesis.service import ThesisService
 
 
 @dataclass(frozen=True)
@@ -24,3 +26,5 @@ class ServiceHub:
     charts: ChartService | None = None
     alerts: AlertService | None = None
     delivery: DeliveryMonitor | None = None  # alert outbox and dead letters, for /status
+    digest: DigestStore | None = None  # daily digest subscriptions, for /digest
+    thesis: ThesisService | None = None  # the claims scorecard, for /thesis

@@ -71,6 +71,14 @@ class Keys:
     def leader_lock(self, role: str) -> str:
         return f"{self.prefix}{{a}}:leader:{role}"
 
+    def digest_subscriptions(self) -> str:
+        """Hash: destination -> daily digest JSON (time, time zone, since)."""
+        return f"{self.prefix}{{a}}:digest:subs"
+
+    def digest_last_day(self, destination: str) -> str:
+        """The latest local day whose digest was enqueued for this destination (ISO date)."""
+        return f"{self.prefix}{{a}}:digest:last:{destination}"
+
     def destinations(self) -> str:
         """Hash: destination -> JSON (platform, chat id, migrated-to, unsubscribed)."""
         return f"{self.prefix}{{a}}:destinations"

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.alerts.config import AlertsConfig
 from services.baskets import Baskets
+from services.digest.config import DigestSettings
 from services.sources.live import LiveSourcesConfig
+from services.thesis.config import ThesisConfig
+from services.thesis.metrics import install
 
 
 class ConfigError(Exception):
@@ -54,10 +57,18 @@ class Settings(_Strict):
     store: StoreSettings = StoreSettings()
     replay: ReplaySettings = ReplaySettings()
     collector: CollectorSettings = CollectorSettings()
+    # Before `alerts`: its rules may use the claims' thesis.<n> metrics, installed here.
+    thesis: ThesisConfig = Field(default_factory=ThesisConfig, validate_default=True)
     alerts: AlertsConfig = AlertsConfig()
+    digest: DigestSettings = DigestSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
     root: Path = Path()
+
+    @field_validator("thesis")
+    @classmethod
+    def _install_claims(cls, v: ThesisConfig) -> ThesisConfig:
+        return install(v)
 
     def data_dir(self) -> Path:
         d = self.replay.data_dir

@@ -1,4 +1,8 @@
-"""Slash commands built from the registry: one generic callback, no per-command logic."""
+"""Slash commands built from the registry: one generic callback, no per-command logic.
+
+A metric command that has a chart of the same name (services.charts.catalog.CHARTS) also
+takes an optional boolean `chart`: the reply then carries that chart, drawn by /chart.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import inspect
 import io
 import logging
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -15,11 +20,14 @@ from bot.app import App
 from bot.discord_app.render import CHART_NAME, OutgoingMessage, clip, one_line, render_messages
 from handlers.registry import APOLOGY, Chat, CommandSpec, Param
 from handlers.reply import Reply
+from services.charts.catalog import CHARTS
 
 logger = logging.getLogger(__name__)
 
 DESCRIPTION_MAX = 100  # slash command and option descriptions
 CHOICES_MAX = 25
+CHART_OPTION = "chart"
+CHART_HELP = "attach this metric's chart (as /chart draws it)"
 
 AnyInteraction = discord.Interaction[Any]
 SlashCommand = app_commands.Command[Any, ..., None]
@@ -33,22 +41,35 @@ def build_commands(app: App, in_flight: set[asyncio.Task[Any]]) -> list[SlashCom
     return [_slash_command(app, spec, in_flight) for spec in app.registry]
 
 
+def has_chart_option(spec: CommandSpec) -> bool:
+    """Metric commands with a chart of their name get the boolean `chart` option."""
+    return spec.name in CHARTS and all(p.name != CHART_OPTION for p in spec.params)
+
+
 def _slash_command(app: App, spec: CommandSpec, in_flight: set[asyncio.Task[Any]]) -> SlashCommand:
-    async def callback(interaction: AnyInteraction, **values: str | None) -> None:
+    with_chart_option = has_chart_option(spec)
+
+    async def callback(interaction: AnyInteraction, **values: str | bool | None) -> None:
         if task := asyncio.current_task():
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
-        args = tuple(v.strip() for p in spec.params if (v := values.get(p.name)) and v.strip())
-        await answer(app, spec.name, interaction, args)
+        with_chart = with_chart_option and values.pop(CHART_OPTION, None) is True
+        args = tuple(v.strip() for p in spec.params
+                     if isinstance(v := values.get(p.name), str) and v.strip())
+        await answer(app, spec.name, interaction, args, with_chart)
 
+    options = [_option(p) for p in spec.params]
+    descriptions = {p.name: clip(p.help, DESCRIPTION_MAX) for p in spec.params}
+    if with_chart_option:
+        options.append(inspect.Parameter(CHART_OPTION, inspect.Parameter.KEYWORD_ONLY,
+                                         default=False, annotation=bool))
+        descriptions[CHART_OPTION] = CHART_HELP
     callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                           annotation=discord.Interaction),
-         *(_option(p) for p in spec.params)]
+                           annotation=discord.Interaction), *options]
     )
     callback.__qualname__ = callback.__name__ = f"slash_{spec.name}"
-    described = app_commands.describe(**{p.name: clip(p.help, DESCRIPTION_MAX)
-                                         for p in spec.params})(callback)
+    described = app_commands.describe(**descriptions)(callback)
     # Choices are suggestions, not a closed set (a window may be any since:YYYY-MM-DD), so
     # they are offered through autocomplete and the handler stays the one validator.
     suggested = app_commands.autocomplete(**{p.name: _suggest(p.choices)
@@ -83,14 +104,24 @@ def chat_of(interaction: AnyInteraction) -> Chat:
                 is_admin=is_admin)
 
 
-async def answer(app: App, name: str, interaction: AnyInteraction, args: tuple[str, ...]) -> None:
-    """Defer (commands may take over 3 s), run the command, send the rendered reply."""
+async def answer(app: App, name: str, interaction: AnyInteraction, args: tuple[str, ...],
+                 with_chart: bool = False) -> None:
+    """Defer (commands may take over 3 s), run the command, send the rendered reply; with
+    `with_chart`, the chart (run as /chart <name> <args>) goes inside the reply's embed."""
     await interaction.response.defer(thinking=True)
     chat = chat_of(interaction)
-    reply = await app.registry.call(app.context(chat), name, args)
-    logger.info("discord command /%s chat=%s user=%s error=%s", name, chat.chat_id,
-                chat.user_id, reply.error)
+    ctx = app.context(chat)
+    reply = await app.registry.call(ctx, name, args)
+    chart: Reply | None = None
+    if with_chart and not reply.error:
+        chart = await app.registry.call(ctx, "chart", (name, *args))
+        if not chart.error:
+            reply = replace(reply, chart_png=chart.chart_png)
+    logger.info("discord command /%s chat=%s user=%s error=%s chart=%s", name, chat.chat_id,
+                chat.user_id, reply.error, "-" if chart is None else not chart.error)
     await send_reply(interaction, reply)
+    if chart is not None and chart.error:  # the numbers went out; say why the chart did not
+        await interaction.followup.send(one_line(chart.title), ephemeral=True)
 
 
 async def send_reply(interaction: AnyInteraction, reply: Reply) -> None:

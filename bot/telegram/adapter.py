@@ -1,4 +1,5 @@
-"""The PTB Application: one CommandHandler per registry entry, Refresh, the error hook."""
+"""The PTB Application: one CommandHandler per registry entry, Refresh and Chart buttons,
+the error hook."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.app import App
-from bot.telegram.send import REFRESH_PREFIX, ReplySender
+from bot.telegram.send import CHART_PREFIX, REFRESH_PREFIX, ReplySender, chart_name
 from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, CommandSpec
 from handlers.reply import Reply, error_reply
 
@@ -84,6 +85,8 @@ class TelegramAdapter:
             application.add_handler(CommandHandler(spec.name, self._command(spec)))
         application.add_handler(
             CallbackQueryHandler(self.on_refresh, pattern=f"^{re.escape(REFRESH_PREFIX)}"))
+        application.add_handler(
+            CallbackQueryHandler(self.on_chart, pattern=f"^{re.escape(CHART_PREFIX)}"))
         # In private chats an unknown /command gets "try /help"; in groups it may be another bot's.
         application.add_handler(MessageHandler(
             filters.COMMAND & filters.ChatType.PRIVATE, self.on_unknown_command))
@@ -140,6 +143,29 @@ class TelegramAdapter:
                         message.chat.id, changed)
         finally:
             await query.answer()
+
+    async def on_chart(self, update: Update, context: Context) -> None:
+        """Send the chart behind a Chart button as a photo replying to its message.
+
+        The query is answered first: drawing may take seconds and the button should not
+        spin meanwhile. The chart runs as the /chart command, so a problem is a one-line
+        reply like any other.
+        """
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        message = query.message
+        command = (query.data or "").removeprefix(CHART_PREFIX).strip()
+        name = chart_name(command)
+        if message is None or not name:
+            return
+        ctx = self.app.context(chat_for(context, message.chat, query.from_user.id))
+        args = command.split()[1:]
+        reply = await self.app.registry.run_text(ctx, " ".join(("/chart", name, *args)))
+        logger.info("telegram chart button: %s chat=%s error=%s", name, message.chat.id,
+                    reply.error)
+        await self._send(message.chat.id, reply, message.message_id)
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log any failure with its traceback; apologise where there is a chat."""

@@ -19,10 +19,12 @@ from telegram.error import BadRequest
 from bot.telegram.pacing import Pacer
 from bot.telegram.render import render_html
 from handlers.reply import Reply
+from services.charts.catalog import CHARTS
 
 logger = logging.getLogger(__name__)
 
 REFRESH_PREFIX = "r:"
+CHART_PREFIX = "c:"
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64  # bytes, Bot API limit for callback_data
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -34,14 +36,29 @@ def _reply_to(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True)
 
 
-def refresh_markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    """A Refresh button on text metric replies whose command fits in callback_data."""
-    if reply.error or not reply.sources or not reply.command or reply.chart_png is not None:
-        return None
-    data = REFRESH_PREFIX + reply.command
+def _button(text: str, data: str) -> InlineKeyboardButton | None:
+    """A callback button, or None when its data exceeds Telegram's 64-byte limit."""
     if len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Refresh", callback_data=data)]])
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def chart_name(command: str) -> str:
+    """The chart drawn for a metric command ('/divergence 90d' -> 'divergence'), or ''."""
+    name = command.split(maxsplit=1)[0].removeprefix("/") if command.strip() else ""
+    return name if name in CHARTS else ""
+
+
+def refresh_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The buttons under a text metric reply: Refresh, and Chart when the command has a
+    chart; each only when its command fits in callback_data."""
+    if reply.error or not reply.sources or not reply.command or reply.chart_png is not None:
+        return None
+    row = [_button("Refresh", REFRESH_PREFIX + reply.command)]
+    if chart_name(reply.command):
+        row.append(_button("Chart", CHART_PREFIX + reply.command))
+    buttons = [b for b in row if b is not None]
+    return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
 class ReplySender:

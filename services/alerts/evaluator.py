@@ -15,6 +15,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from services.alerts.chart_for import alert_chart
 from services.alerts.conditions import Observation, observation, observe_all, rule_series
 from services.alerts.events import AlertEvent
 from services.alerts.messages import alert_text, limit_text
@@ -109,6 +110,7 @@ class AlertEvaluator:
             kind=change.kind, destination=dest, created_at=now.isoformat(),
             text=alert_text(rule.id, rule.rule, change, reading.sources,
                             change.point.isoformat()),
+            chart=alert_chart(rule.rule.metrics, dest),
         )
         admitted = await self._admit(dest, now)
         out = [event] if admitted == "send" else []

@@ -34,6 +34,10 @@ def shown(value: float, unit: str) -> str:
         return f"${value:,.1f}B"
     if unit == "KRW":
         return f"₩{value:,.0f}"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "verdict":  # thesis.<n>: 1 while the claim holds, 0 while it does not
+        return "holds" if value >= 0.5 else "does not hold"
     prefix = "$" if unit == "USD" else ""
     return f"{prefix}{value:,.0f}" if abs(value) >= 1000 else f"{prefix}{value:,.4g}"
 

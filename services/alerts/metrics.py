@@ -6,7 +6,7 @@ Every value at date t uses only data on or before t, so the last value of a seri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -14,8 +14,12 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from services.alerts.sector_metrics import capex_to_sector_cap, usage_edge_90d
 from services.baskets import Baskets
 from services.catalog import ASSETS
+from services.metrics.aitokens import SECTOR_CAP
+from services.metrics.capex import capex_key
+from services.metrics.usage import fees_key
 from services.metrics.yields import DEFI_USDC, TBILL
 from services.returns import equal_weight_index
 from services.series import MarketData
@@ -166,12 +170,21 @@ DEFS: tuple[MetricDef, ...] = (
               lambda d, b: basket_ytd(d, b.ai)),
     MetricDef("crypto_basket.ytd", "%", "BTC/ETH basket, YTD", lambda b: list(b.crypto),
               lambda d, b: basket_ytd(d, b.crypto)),
+    MetricDef("ai_basket.since", "%", f"AI chip and memory basket since {DEFAULT_SINCE}",
+              lambda b: list(b.ai), lambda d, b: basket_ytd(d, b.ai, DEFAULT_SINCE)),
+    MetricDef("crypto_basket.since", "%", f"BTC/ETH basket since {DEFAULT_SINCE}",
+              lambda b: list(b.crypto), lambda d, b: basket_ytd(d, b.crypto, DEFAULT_SINCE)),
     MetricDef("stablecoins.supply", "USD bn", "Total stablecoin supply",
               lambda _b: ["stablecoins.total"],
               lambda d, _b: closes(d, "stablecoins.total") / 1e9),
     MetricDef("stablecoins.change_30d", "%", "Stablecoin supply change over 30 days",
               lambda _b: ["stablecoins.total"],
               lambda d, _b: change_pct(closes(d, "stablecoins.total"), 30)),
+    MetricDef("stablecoins.drawdown", "%", "Stablecoin supply from its all-time high",
+              lambda _b: ["stablecoins.total"],
+              lambda d, _b: drawdown_pct(closes(d, "stablecoins.total"))),
+    MetricDef("yields.defi_usdc", "%", "Aave USDC lending APY", lambda _b: [DEFI_USDC],
+              lambda d, _b: closes(d, DEFI_USDC)),
     MetricDef("yields.tbill_3m", "%", "3-month T-bill rate", lambda _b: [TBILL],
               lambda d, _b: closes(d, TBILL)),
     MetricDef("yields.spread", "bp", "DeFi USDC lending APY minus the T-bill rate",
@@ -180,8 +193,29 @@ DEFS: tuple[MetricDef, ...] = (
               lambda b: list(b.aitokens), aitokens_index),
     MetricDef("aitokens.drawdown", "%", "AI-token index from its peak",
               lambda b: list(b.aitokens), lambda d, b: drawdown_pct(aitokens_index(d, b))),
+    MetricDef("aitokens.sector_cap", "USD bn", "AI-token sector market cap (CoinGecko)",
+              lambda _b: [SECTOR_CAP], lambda d, _b: closes(d, SECTOR_CAP) / 1e9),
+    MetricDef("aitokens.usage_edge_90d", "pp",
+              "Usage-backed AI tokens minus narrative ones, 90-day return",
+              lambda b: [k for t in b.aitokens for k in (t, fees_key(t))],
+              lambda d, b: usage_edge_90d(d, list(b.aitokens))),
+    MetricDef("capex.to_sector_cap", "x",
+              "One quarter of hyperscaler capex over the AI-token sector market cap",
+              lambda b: [*(capex_key(t) for t in b.capex), SECTOR_CAP],
+              lambda d, b: capex_to_sector_cap(d, list(b.capex))),
 )
 METRICS: dict[str, MetricDef] = {m.id: m for m in (*DEFS, *_asset_defs())}
+
+
+def replace_group(prefix: str, defs: Iterable[MetricDef]) -> None:
+    """Swap every metric id starting with `prefix` for `defs` (the thesis claims of the
+    loaded config.yaml register themselves as `thesis.<n>` this way)."""
+    for metric_id in [m for m in METRICS if m.startswith(prefix)]:
+        del METRICS[metric_id]
+    for item in defs:
+        if not item.id.startswith(prefix):
+            raise ValueError(f"metric {item.id!r} is outside group {prefix!r}")
+        METRICS[item.id] = item
 
 
 def metric_series(metric_id: str, data: MarketData, baskets: Baskets) -> pd.Series:

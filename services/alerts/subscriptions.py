@@ -12,6 +12,7 @@ from redis.exceptions import WatchError
 
 from services.alerts.rules import Rule, RuleError, parse_rule
 from services.alerts.state_store import state_field
+from services.digest.store import DigestStore
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class Subscriptions:
         self.redis = redis
         self.keys = keys
         self.defaults = defaults
+        self.digests = DigestStore(redis, keys)  # a chat's digest follows it too
 
     async def custom_rules(self) -> list[AlertRule]:
         raw = await self.redis.hgetall(self.keys.alert_rules())
@@ -141,7 +143,7 @@ class Subscriptions:
         return timedelta(seconds=ttl) if ttl > 0 else None
 
     async def move_destination(self, old: str, new: str) -> None:
-        """A migrated chat (Telegram group -> supergroup) keeps rules, state and mute."""
+        """A migrated chat (Telegram group -> supergroup) keeps rules, state, mute, digest."""
         rule_ids = await self.subscribed(old)
         states = await self._states_of(old)
         owned = [r for r in await self.custom_rules() if r.owner == old]
@@ -163,10 +165,11 @@ class Subscriptions:
             pipe.set(self.keys.alert_mute(new), "1", ex=ttl)
         pipe.delete(self.keys.alert_mute(old))
         await pipe.execute()
+        await self.digests.move(old, new)
         logger.info("alert destination moved: from=%s to=%s rules=%d", old, new, len(rule_ids))
 
     async def drop_destination(self, dest: str) -> None:
-        """A chat that blocked or removed the bot: forget its subscriptions and rules."""
+        """A chat that blocked or removed the bot: forget its subscriptions, rules, digest."""
         rule_ids = await self.subscribed(dest)
         states = await self._states_of(dest)
         owned = [r.id for r in await self.custom_rules() if r.owner == dest]
@@ -180,6 +183,7 @@ class Subscriptions:
             pipe.hdel(self.keys.alert_rules(), *owned)
             pipe.delete(*(self.keys.alert_subscribers(r) for r in owned))
         await pipe.execute()
+        await self.digests.drop(dest)
         logger.info("alert destination dropped: dest=%s rules=%d", dest, len(rule_ids))
 
     async def _states_of(self, dest: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import itertools
 import json
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +43,7 @@ class Call:
     body: Any
     status: int = 200
     files: dict[str, str] = field(default_factory=dict)  # multipart field -> file name
+    file_bytes: dict[str, bytes] = field(default_factory=dict)  # multipart field -> content
 
 
 @dataclass
@@ -146,14 +147,16 @@ class DiscordStandin:
                 self._seq += 1
                 await session.send({"op": 0, "t": event, "s": self._seq, "d": data})
 
-    async def invoke(self, name: str, options: dict[str, str] | None = None, *,
+    async def invoke(self, name: str, options: Mapping[str, str | bool] | None = None, *,
                      guild_id: str | None = "900", channel_id: str = "700",
                      user_id: str = "800", permissions: int = MANAGE_GUILD,
                      kind: int = 2, focused: str | None = None) -> str:
-        """Push an INTERACTION_CREATE for /name; returns the interaction token."""
+        """Push an INTERACTION_CREATE for /name; returns the interaction token. A bool option
+        value is sent as a BOOLEAN option (type 5), anything else as a STRING (type 3)."""
         token = f"itoken-{next(self._ids)}"
         self.interactions[token] = InteractionLog()
-        opts = [{"name": k, "type": 3, "value": v, **({"focused": True} if k == focused else {})}
+        opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v,
+                 **({"focused": True} if k == focused else {})}
                 for k, v in (options or {}).items()]
         synced = {c["name"]: c for cs in self.commands.values() for c in cs}
         data: dict[str, Any] = {
@@ -193,7 +196,7 @@ class DiscordStandin:
         canonical = route.canonical if route is not None else request.path
         body = await _body(request)
         call = Call(request.method, canonical, request.path, dict(request.query), body,
-                    files=await _files(request))
+                    files=await _files(request), file_bytes=await _file_bytes(request))
         self.calls.append(call)
         times, fault = self._faults.get((request.method, canonical), (0, _no_fault))
         if request.path.startswith(API) and request.headers.get("Authorization") \
@@ -428,6 +431,18 @@ async def _files(request: web.Request) -> dict[str, str]:
         return {}
     form = await request.post()
     return {k: v.filename for k, v in form.items() if isinstance(v, web.FileField)}
+
+
+async def _file_bytes(request: web.Request) -> dict[str, bytes]:
+    if not request.content_type.startswith("multipart/"):
+        return {}
+    form = await request.post()
+    content = {}
+    for k, v in form.items():
+        if isinstance(v, web.FileField):
+            content[k] = v.file.read()
+            v.file.seek(0)
+    return content
 
 
 def _rate_limited(retry_after: float) -> web.Response:

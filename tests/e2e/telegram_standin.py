@@ -16,7 +16,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -65,6 +65,7 @@ class ApiCall:
     params: dict[str, Any]
     at: float  # time.monotonic() when received
     error: str = ""  # the error description answered, scripted or not
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart field -> uploaded bytes
 
 
 class _EntityParser(HTMLParser):
@@ -205,8 +206,9 @@ class BotApiStandIn:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return _error(ApiError(401, "Unauthorized"))
-        params = await _read_params(request)
-        call = ApiCall(method, params, time.monotonic())
+        files: dict[str, bytes] = {}
+        params = await _read_params(request, files)
+        call = ApiCall(method, params, time.monotonic(), files=files)
         self.calls.append(call)
         try:
             if self._failures[method]:
@@ -324,13 +326,19 @@ def _error(exc: ApiError) -> web.Response:
     return web.json_response(body, status=exc.code)
 
 
-async def _read_params(request: web.Request) -> dict[str, Any]:
+async def _read_params(request: web.Request,
+                       files: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """The call's parameters; uploaded files show as "<file N bytes>", their bytes go to
+    `files` when given."""
     if request.content_type == "application/json":
         return dict(await request.json()) if request.can_read_body else {}
     params: dict[str, Any] = {}
     for key, value in (await request.post()).items():
         if not isinstance(value, str):  # an uploaded file
-            params[key] = f"<file {len(value.file.read())} bytes>"
+            content = value.file.read()
+            params[key] = f"<file {len(content)} bytes>"
+            if files is not None:
+                files[key] = content
         elif key in JSON_PARAMS:
             params[key] = json.loads(value)
         elif key in INT_PARAMS and re.fullmatch(r"-?\d+", value):

@@ -76,8 +76,9 @@ def assert_no_traceback(log: Path) -> None:
 
 
 def alerts_to(standin: BotApiStandIn, chat_id: int) -> list[str]:
-    return [m["text"] for m in standin.sent_to(chat_id) if m.get("text", "").startswith(
-        "Alert [")]
+    """Alert texts: a btc.price alert comes as the btc chart captioned with its text."""
+    texts = [m.get("caption") or m.get("text") or "" for m in standin.sent_to(chat_id)]
+    return [t for t in texts if t.startswith("Alert [")]
 
 
 async def add_rule(standin: BotApiStandIn, chat_id: int) -> None:
@@ -97,6 +98,8 @@ async def test_alert_fires_once_and_not_again_after_a_restart(
             await wait_for(lambda: alerts_to(standin, 4242), INTERVAL + 10, "the alert")
             await asyncio.sleep(1.0)  # a repeat would come right behind it
         [alert] = alerts_to(standin, 4242)
+        [photo] = [m for m in standin.sent_to(4242) if m.get("caption") == alert]
+        assert photo["photo"], "the alert carries the btc chart"
         for part in ("btc.price above $1", "now $73,367", "2026-05-29", "/mute"):
             assert part in alert, alert
         log = tmp_path / "second.log"
@@ -115,7 +118,7 @@ async def test_a_chat_that_blocked_the_bot_is_unsubscribed(
             standin, temp_config(tmp_path, prefix), tmp_path / "run.log"):
         await add_rule(standin, 5151)
         assert await redis.smembers(keys.alert_chat_rules("telegram:5151"))
-        standin.fail_next("sendMessage", "403")  # the alert is the next message sent
+        standin.fail_next("sendPhoto", "403")  # the alert (with its chart) is the next photo
 
         async def unsubscribed() -> bool:
             return not await redis.exists(keys.alert_chat_rules("telegram:5151"))
@@ -124,7 +127,7 @@ async def test_a_chat_that_blocked_the_bot_is_unsubscribed(
         while not await unsubscribed():
             assert asyncio.get_running_loop().time() < deadline, "not unsubscribed in time"
             await asyncio.sleep(0.1)
-        assert [c.error for c in standin.calls if c.method == "sendMessage"][-1].startswith(
+        assert [c.error for c in standin.calls if c.method == "sendPhoto"][-1].startswith(
             "Forbidden")
         assert not alerts_to(standin, 5151)
         assert not await redis.hlen(keys.alert_rules())  # its custom rule went with it

@@ -17,12 +17,14 @@ import pytest
 from bot.app import App, build_app
 from bot.discord_app import build_client, run_discord, send_to_channel
 from bot.discord_app.client import api_base
+from bot.discord_app.commands import CHART_HELP
 from bot.discord_app.render import clip
 from bot.text import render_table
 from handlers.catalog import build_registry
 from handlers.format import pct, pp, price, rate, usd
 from handlers.registry import CommandContext, CommandSpec, Registry
 from handlers.reply import Reply, Table
+from services.charts.catalog import CHARTS
 from services.metrics.aitokens import AiTokensReading
 from services.metrics.btc import BtcReading
 from services.metrics.capex import CapexReading
@@ -112,11 +114,15 @@ def text_of(messages: list[dict[str, Any]]) -> str:
 
 
 def expected_commands(app: App) -> list[dict[str, Any]]:
-    """What Discord must hold: descriptions within 100 characters, required options first."""
+    """What Discord must hold: descriptions within 100 characters, required options first;
+    a metric command with a chart of its name ends with the optional boolean `chart`."""
+    chart_option = {"name": "chart", "description": CHART_HELP, "type": 5, "required": False,
+                    "autocomplete": False}
     return [{"name": s.name, "description": clip(s.help, 100),
-             "options": [{"name": p.name, "description": clip(p.help, 100), "type": 3,
-                          "required": p.required, "autocomplete": bool(p.choices)}
-                         for p in sorted(s.params, key=lambda p: not p.required)]}
+             "options": [*({"name": p.name, "description": clip(p.help, 100), "type": 3,
+                            "required": p.required, "autocomplete": bool(p.choices)}
+                           for p in sorted(s.params, key=lambda p: not p.required)),
+                         *([chart_option] if s.name in CHARTS else [])]}
             for s in app.registry]
 
 
