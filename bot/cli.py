@@ -8,6 +8,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    protect_logs(Secrets.from_env())
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
@@ -80,6 +82,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def protect_logs(secrets: Secrets) -> None:
+    """Redact every secret from the environment in every log line, whichever logger writes."""
+    values = (secrets.telegram_bot_token, secrets.telegram_webhook_secret,
+              secrets.discord_bot_token, secrets.coingecko_api_key, secrets.fred_api_key,
+              urlsplit(secrets.redis_url or "").password)
+    if any(values):
+        # Imported only when there is something to hide: the package loads the Telegram SDK.
+        from bot.telegram.redact import protect_secrets  # noqa: PLC0415
+
+        protect_secrets(*values)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -7,6 +7,10 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from handlers.errors import UserError
 from handlers.reply import Reply, error_reply
 from services.errors import Unavailable
@@ -18,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 300
 APOLOGY = "Sorry, something went wrong answering that. It has been logged; please try again."
+STORE_DOWN = "data store temporarily unavailable; try again in a minute"
+# Redis unreachable (down, restarting, loading its data, timing out) or a read-only replica
+# mid-failover: not a bug, not the user's fault; it passes, and redis-py reconnects.
+STORE_OUTAGE = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
 
 
 async def _always_admin() -> bool:
@@ -133,6 +141,7 @@ class Registry:
         """Run a command by name; user errors become a one-line reply, bugs an apology."""
         spec = self._specs.get(name)
         if spec is None:
+            name = " ".join(name.split())  # echoed on one line, whatever the caller passed
             shown = name if len(name) <= 30 else name[:30] + "…"
             return error_reply(f"unknown command /{shown}; try /help")
         try:
@@ -142,9 +151,21 @@ class Registry:
         except UserError as exc:
             return error_reply(exc.message, exc.usage or spec.usage)
         except Unavailable as exc:
+            if isinstance(exc.__cause__, RedisError):
+                self._log_outage(ctx, name, exc.__cause__)
             return error_reply(str(exc))
+        except STORE_OUTAGE as exc:
+            self._log_outage(ctx, name, exc)
+            return error_reply(STORE_DOWN)
         except Exception:
             logger.exception("command failed: /%s platform=%s chat=%s",
                              name, ctx.chat.platform, ctx.chat.chat_id)
             return error_reply(APOLOGY)
         return reply.with_command(" ".join((f"/{name}", *args)))
+
+    @staticmethod
+    def _log_outage(ctx: CommandContext, name: str, exc: BaseException) -> None:
+        """One line, no traceback: an outage is expected and every command would repeat it."""
+        logger.warning("command answered 'temporarily unavailable': /%s platform=%s chat=%s "
+                       "error=%s: %s", name, ctx.chat.platform, ctx.chat.chat_id,
+                       type(exc).__name__, exc)

@@ -85,6 +85,10 @@ class TelegramFrontend:
             await self._start()
         except BaseException:
             await self._stack.aclose()
+            # A failed initialize (getMe refused: a rejected token) leaves the Application
+            # uninitialized, so its shutdown skips the bot's HTTP clients; close them here or
+            # each restart of the front-end leaks a connection pool.
+            await self.application.bot.shutdown()
             raise
         return self
 

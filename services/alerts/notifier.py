@@ -1,9 +1,11 @@
 """The notifier: takes alert events from the outbox and delivers each to its destination.
 
-Per entry: wait for a pacing slot; take the send lease on the (event, destination) marker,
-which also tells whether it was sent already (then just XACK); send; on success write "sent"
-and XACK in one transaction. Entries in hand are touched so no other worker reclaims them;
-a dead worker's entries go idle and `claim_stale` hands them to a live one.
+Per entry: wait for the chat's turn and one of its platform's send slots; take the send
+lease on the (event, destination) marker, which also tells whether it was sent already (then
+just XACK); right before the send, take the platform-wide pacing slot (one schedule in Redis
+shared by all workers, see pacing.py); send; on success write "sent" and XACK in one
+transaction. Entries in hand are touched so no other worker reclaims them; a dead worker's
+entries go idle and `claim_stale` hands them to a live one.
 
 The crash window: a worker killed after the platform accepted a message but before the
 "sent" transaction leaves its lease behind. The reclaiming worker waits the lease out, then
@@ -33,7 +35,7 @@ from redis.exceptions import RedisError
 from services.alerts.delivery import DeliveryResult, Sender
 from services.alerts.events import AlertEvent, destination_id, split_destination
 from services.alerts.outbox import OutboxEntry, RedisOutbox
-from services.alerts.pacing import Pacer
+from services.alerts.pacing import Pacer, SharedSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class NotifierSettings:
     grace_s: float = 5.0  # on stop, how long sends in flight may finish
     # After a sender died mid-send: send again (at-least-once) or dead-letter (at-most-once).
     resend_after_crash: bool = True
+    # Platform-wide limits: one schedule in Redis for all workers, or 1/N in each (`workers`).
+    shared_pacing: bool = True
 
 
 @dataclass
@@ -81,21 +85,36 @@ class Notifier:
         self.settings = settings or NotifierSettings()
         self.charts = charts
         self.owner = f"{consumer}:{uuid.uuid4().hex[:8]}"  # unique even if a name is reused
+        if self.settings.shared_pacing:
+            pacer.share(SharedSchedule(outbox.redis, outbox.keys, clock=pacer.clock))
         self._slots = {p: asyncio.Semaphore(self.settings.concurrency) for p in self.senders}
         self._other_slots = asyncio.Semaphore(self.settings.concurrency)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._next_claim = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.outbox.ensure_group()
+        """Deliver until `stop`. Redis being down (at start too) is waited out with one
+        warning per outage; a consumer group lost with the data (NOGROUP) is re-created."""
         toucher = asyncio.create_task(self._touch_forever())
+        grouped, down = False, False
         try:
             while not stop.is_set():
                 try:
+                    if not grouped:
+                        await self.outbox.ensure_group()
+                        grouped = True
                     await self._fill(self.settings.block_ms)
-                except RedisError:
-                    logger.exception("notifier: Redis unavailable consumer=%s", self.consumer)
+                except RedisError as exc:
+                    grouped = grouped and "NOGROUP" not in str(exc)
+                    if not down:
+                        logger.warning("notifier: Redis unavailable consumer=%s: %s",
+                                       self.consumer, exc)
+                    down = True
                     await asyncio.sleep(1.0)
+                else:
+                    if down:
+                        logger.info("notifier: Redis back consumer=%s", self.consumer)
+                    down = False
         finally:
             await self._finish(toucher, self.settings.grace_s)
 
@@ -192,8 +211,8 @@ class Notifier:
         attempt = _Attempt(f"{self.owner}:{entry.entry_id}", chat_id,
                            failures=entry.deliveries - 1)  # earlier hand-outs count as failed
         while True:
-            await self.pacer.wait(platform, attempt.chat_id)
-            async with self._slots[platform]:  # also bounds this worker's Redis connections
+            async with self.pacer.turn(platform, attempt.chat_id), self._slots[platform]:
+                # The slots also bound this worker's sends and Redis connections per platform.
                 outcome, wait_s = await self._attempt(entry, entry.event, platform, attempt)
             if outcome:
                 return outcome, attempt.sends
@@ -202,24 +221,23 @@ class Notifier:
     async def _attempt(self, entry: OutboxEntry, event: AlertEvent, platform: str,
                        attempt: _Attempt) -> tuple[str, float]:
         """One try: the final outcome, or '' and how long to wait before the next try."""
-        lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
-                                        self.settings.sent_ttl_s)
-        if lease.status == "sent":
-            await self.outbox.ack(entry.entry_id)
-            return "skipped:already-sent", 0.0
-        if lease.status == "busy":  # another worker is sending, or died mid-send
-            return "", max(lease.wait_ms, 20) / 1000
-        if lease.status == "taken-over" and not self.settings.resend_after_crash:
-            return await self._dead(entry, "its sender died mid-send; not sent again"), 0.0
-        attempt.took_over |= lease.status == "taken-over"
-        result = await self._send(platform, attempt.chat_id, event)
+        if stop := await self._lease(entry, event, attempt):
+            return stop
+        leased_at = time.monotonic()
+        image = await self._chart(event)
+        # The platform-wide slot comes last, so the send leaves on time (see pacing.py).
+        await self.pacer.slot(platform, attempt.chat_id)
+        if (time.monotonic() - leased_at) * 1000 > self.settings.lease_ms / 2 and (
+                stop := await self._lease(entry, event, attempt)):  # renew a lease grown old
+            return stop
+        result = await self._send(platform, attempt.chat_id, event, image)
         attempt.sends += 1
         if result.outcome == "ok":
             await self.outbox.mark_sent_and_ack(entry.entry_id, event, self.settings.sent_ttl_s)
             return "sent:possible-repeat" if attempt.took_over else "sent", 0.0
         if result.outcome == "retry_after":  # not a failure: the platform asked us to wait
-            self.pacer.pause(platform, None if result.global_limit else attempt.chat_id,
-                             result.retry_after)
+            await self.pacer.pause(platform, None if result.global_limit else attempt.chat_id,
+                                   result.retry_after)
             return "", 0.0
         if result.outcome == "migrated" and attempt.migrations < MAX_MIGRATIONS:
             attempt.migrations += 1
@@ -238,8 +256,23 @@ class Notifier:
             return await self._dead(entry, reason), 0.0
         return "", self._backoff(attempt.failures)
 
-    async def _send(self, platform: str, chat_id: str, event: AlertEvent) -> DeliveryResult:
-        image = await self._chart(event)
+    async def _lease(self, entry: OutboxEntry, event: AlertEvent,
+                     attempt: _Attempt) -> tuple[str, float] | None:
+        """Take (or renew) the send lease; None to go on and send, else the try's result."""
+        lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
+                                        self.settings.sent_ttl_s)
+        if lease.status == "sent":
+            await self.outbox.ack(entry.entry_id)
+            return "skipped:already-sent", 0.0
+        if lease.status == "busy":  # another worker is sending, or died mid-send
+            return "", max(lease.wait_ms, 20) / 1000
+        if lease.status == "taken-over" and not self.settings.resend_after_crash:
+            return await self._dead(entry, "its sender died mid-send; not sent again"), 0.0
+        attempt.took_over |= lease.status == "taken-over"
+        return None
+
+    async def _send(self, platform: str, chat_id: str, event: AlertEvent,
+                    image: bytes | None) -> DeliveryResult:
         key = f"{event.event_id}:{event.destination}"
         try:
             async with asyncio.timeout(self.settings.send_timeout_s):

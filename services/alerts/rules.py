@@ -20,6 +20,7 @@ CHANGE = ("change_up", "change_down")
 RANGE = ("enters", "exits")
 CONDITIONS = (*THRESHOLD, *CHANGE, "new_ath", *RANGE)
 UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
+MAX_COUNT = 99999  # a duration is at most five digits and a unit
 _DURATION = re.compile(r"^(\d{1,5})([wdhm])$")
 _SPREAD = re.compile(r"^spread\(\s*([^\s,()]+)\s*,\s*([^\s,()]+)\s*\)")
 
@@ -83,9 +84,11 @@ def number(value: float) -> str:
 
 
 def duration(span: timedelta) -> str:
+    """Canonical text that parse_duration reads back: days, hours or minutes, or weeks when
+    the count would not fit parse_duration's five digits (for=14286w is 100002 days)."""
     seconds = int(span.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("w", 604800)):
+        if seconds % size == 0 and seconds // size <= MAX_COUNT:
             return f"{seconds // size}{unit}"
     return f"{seconds // 60}m"
 

@@ -12,6 +12,7 @@ from services.sources.parsing import (
     expect_dict,
     expect_list,
     known_upto,
+    no_values,
     number_or_none,
     skip_gap,
     utc_date,
@@ -69,16 +70,23 @@ def parse_market_chart(body: Any, key: str) -> MarketData:
         if field not in data:
             raise BadPayload(f"coingecko market_chart {key}: no {field!r} "
                              f"(keys: {', '.join(sorted(data))[:120]})")
+    prices = daily_closes(data["prices"], f"{key} prices")
+    caps = daily_closes(data["market_caps"], f"{key} market_caps")
+    if not prices and not caps:
+        raise no_values(f"coingecko market_chart {key}",
+                        len(data["prices"]) + len(data["market_caps"]))
     return {
-        key: TimeSeries.from_pairs(key, daily_closes(data["prices"], f"{key} prices"), SOURCE),
-        f"mcap.{key}": TimeSeries.from_pairs(
-            f"mcap.{key}", daily_closes(data["market_caps"], f"{key} market_caps"), SOURCE),
+        key: TimeSeries.from_pairs(key, prices, SOURCE),
+        f"mcap.{key}": TimeSeries.from_pairs(f"mcap.{key}", caps, SOURCE),
     }
 
 
 def parse_category_cap(body: Any, category_id: str, key: str) -> TimeSeries:
     """`/coins/categories` -> one point: the category's market cap on its `updated_at` date."""
-    for item in expect_list(body, "coingecko categories"):
+    items = expect_list(body, "coingecko categories")
+    if not items:
+        raise no_values("coingecko categories", 0)
+    for item in items:
         if not isinstance(item, dict) or item.get("id") != category_id:
             continue
         cap = number_or_none(item.get("market_cap"))

@@ -17,6 +17,7 @@ from services.sources.parsing import (
     expect_dict,
     expect_list,
     known_upto,
+    no_values,
     number_or_none,
     skip_gap,
     utc_date,
@@ -43,8 +44,9 @@ def pegged_usd(value: Any) -> float | None:
 
 def parse_stablecoin_chart(body: Any, key: str) -> TimeSeries:
     """`/stablecoincharts/all[?stablecoin=id]`: daily circulating supply, USD-pegged only."""
+    rows = expect_list(body, f"defillama stablecoincharts {key}")
     pairs: list[tuple[date, float]] = []
-    for raw in expect_list(body, f"defillama stablecoincharts {key}"):
+    for raw in rows:
         row = expect_dict(raw, f"defillama stablecoincharts {key} row")
         stamp = number_or_none(row.get("date"))
         if stamp is None:
@@ -54,6 +56,8 @@ def parse_stablecoin_chart(body: Any, key: str) -> TimeSeries:
             skip_gap("defillama", f"{key}@{int(stamp)}")
             continue
         pairs.append((utc_date(stamp), supply))
+    if not pairs:
+        raise no_values(f"defillama stablecoincharts {key}", len(rows))
     return TimeSeries.from_pairs(key, pairs, SOURCE)
 
 
@@ -69,6 +73,8 @@ def parse_stablecoin_list(body: Any) -> dict[str, float]:
             skip_gap("defillama", f"stablecoin {asset.get('id')} circulating")
             continue
         out[str(asset.get("id"))] = supply
+    if not out:
+        raise no_values("defillama stablecoins", len(assets))
     return out
 
 
@@ -83,8 +89,9 @@ def parse_pool_chart(body: Any, key: str) -> TimeSeries:
     data = expect_dict(body, f"defillama yields {key}")
     if data.get("status") not in (None, "success"):
         raise BadPayload(f"defillama yields {key}: status {data.get('status')!r}")
+    rows = expect_list(data.get("data"), f"defillama yields {key}: data")
     pairs: list[tuple[date, float]] = []
-    for raw in expect_list(data.get("data"), f"defillama yields {key}: data"):
+    for raw in rows:
         row = expect_dict(raw, f"defillama yields {key} row")
         try:
             when = datetime.fromisoformat(str(row.get("timestamp")).replace("Z", "+00:00"))
@@ -96,14 +103,17 @@ def parse_pool_chart(body: Any, key: str) -> TimeSeries:
             skip_gap("defillama", f"{key}@{row.get('timestamp')}")
             continue
         pairs.append((when.astimezone(UTC).date(), apy))
+    if not pairs:
+        raise no_values(f"defillama yields {key}", len(rows))
     return TimeSeries.from_pairs(key, pairs, YIELDS_SOURCE)
 
 
 def parse_summary_fees(body: Any, key: str) -> TimeSeries:
     """`/summary/fees/{slug}`: `totalDataChart` daily USD (a 0 is a real zero-fee day)."""
     data = expect_dict(body, f"defillama fees {key}")
+    rows = expect_list(data.get("totalDataChart"), f"defillama fees {key}: totalDataChart")
     pairs: list[tuple[date, float]] = []
-    for row in expect_list(data.get("totalDataChart"), f"defillama fees {key}: totalDataChart"):
+    for row in rows:
         pair = expect_list(row, f"defillama fees {key} point")
         stamp = number_or_none(pair[0]) if len(pair) == 2 else None
         if stamp is None:
@@ -113,6 +123,8 @@ def parse_summary_fees(body: Any, key: str) -> TimeSeries:
             skip_gap("defillama", f"fees {key}@{int(stamp)}")
             continue
         pairs.append((utc_date(stamp), value))
+    if not pairs:
+        raise no_values(f"defillama fees {key}", len(rows))
     return TimeSeries.from_pairs(key, pairs, FEES_SOURCE)
 
 

@@ -10,7 +10,13 @@ from typing import Any
 
 from services.series import MarketData, TimeSeries
 from services.sources.http import BadPayload, HttpClient
-from services.sources.parsing import expect_dict, expect_list, known_upto, number_or_none
+from services.sources.parsing import (
+    expect_dict,
+    expect_list,
+    known_upto,
+    no_values,
+    number_or_none,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ def _observation(day: str, raw: str | None, what: str) -> tuple[date, float] | N
 
 
 def parse_fredgraph_csv(text: str, series_id: str, key: str) -> tuple[TimeSeries, int]:
-    """fredgraph.csv -> (series, count of skipped holidays)."""
+    """fredgraph.csv -> (series, count of skipped holidays); BadPayload if no row has a value."""
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     header = [h.strip() for h in rows[0]] if rows else []
     if len(header) != 2 or header[0] not in DATE_HEADERS or header[1] != series_id:
@@ -49,6 +55,8 @@ def parse_fredgraph_csv(text: str, series_id: str, key: str) -> tuple[TimeSeries
         if obs:
             pairs.append(obs)
     skipped = sum(1 for row in rows[1:] if row) - len(pairs)
+    if not pairs:
+        raise no_values(f"fred csv {series_id}", skipped)
     return TimeSeries.from_pairs(key, pairs, f"FRED {series_id}"), skipped
 
 
@@ -77,7 +85,7 @@ class FredSource:
                  key: str = "rates.tbill_3m", api_key: str | None = None,
                  api_base_url: str = API_BASE, history_days: int = 1200) -> None:
         self.csv_client = client
-        self.api_client = client.at(api_base_url)
+        self.api_client = client.at(api_base_url).with_secrets(api_key or "")
         self.series_id, self.key = series_id, key
         self.api_key = api_key
         self.history_days = history_days
@@ -95,15 +103,18 @@ class FredSource:
 
     async def _fetch_json(self, start: str, end: str) -> TimeSeries:
         pairs: list[tuple[date, float]] = []
-        offset = 0
+        offset = skipped = 0
         for _ in range(MAX_PAGES):
             body = await self.api_client.get_json("/fred/series/observations", {
                 "series_id": self.series_id, "api_key": self.api_key or "",
                 "file_type": "json", "observation_start": start, "observation_end": end,
                 "offset": str(offset)})
-            page, skipped, count = parse_observations(body, self.series_id)
+            page, page_skipped, count = parse_observations(body, self.series_id)
             pairs.extend(page)
-            offset += len(page) + skipped
-            if offset >= count or (not page and not skipped):
+            skipped += page_skipped
+            offset += len(page) + page_skipped
+            if offset >= count or (not page and not page_skipped):
                 break
+        if not pairs:
+            raise no_values(f"fred json {self.series_id}", skipped)
         return TimeSeries.from_pairs(self.key, pairs, f"FRED {self.series_id}")

@@ -3,16 +3,18 @@
 Retries 5xx, timeouts and connection errors with exponential backoff, waits out
 429s for as long as `Retry-After` says (within a cap), spaces requests per
 provider, and turns every failure into a typed SourceError. Logs name the
-provider and the URL path only: query strings and headers may carry API keys.
+provider and the URL path only: query strings and headers may carry API keys. Error
+text quoted from an upstream body is redacted of the client's secrets before it is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -23,6 +25,7 @@ from multidict import CIMultiDictProxy
 
 from services.series import MarketData
 from services.sources import SourceError
+from services.sources.redaction import named_secrets, redact
 
 logger = logging.getLogger(__name__)
 
@@ -89,12 +92,16 @@ class HttpClient:
     timeout: float = 20.0
     headers: Mapping[str, str] = field(default_factory=dict)
     retry: RetryPolicy = RetryPolicy()
+    secrets: tuple[str, ...] = ()  # API keys never to be quoted back in error text
 
     def at(self, base_url: str) -> HttpClient:
         return replace(self, base_url=base_url)
 
     def with_headers(self, headers: Mapping[str, str]) -> HttpClient:
         return replace(self, headers={**self.headers, **headers})
+
+    def with_secrets(self, *secrets: str) -> HttpClient:
+        return replace(self, secrets=(*self.secrets, *(s for s in secrets if s)))
 
     async def get_text(self, path: str, params: Mapping[str, str] | None = None) -> str:
         return await self._get(path, params or {})
@@ -122,7 +129,7 @@ class HttpClient:
             self._log(path, f"HTTP {status}", attempt)
             wait = self._retry_wait(status, headers, attempt, last)
             if wait is None:
-                raise self._error(path, status, body, headers)
+                raise self._error(path, params, status, body, headers)
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -148,9 +155,10 @@ class HttpClient:
             return self._backoff(attempt)
         return None
 
-    def _error(self, path: str, status: int, body: str,
+    def _error(self, path: str, params: Mapping[str, str], status: int, body: str,
                headers: Mapping[str, str]) -> UpstreamHTTPError:
-        snippet = error_snippet(body)
+        secrets = (*self.secrets, *named_secrets({**self.headers, **params}))
+        snippet = error_snippet(body, secrets)
         if status == 429:
             return RateLimited(self.provider, path,
                                parse_retry_after(headers.get("Retry-After")), snippet)
@@ -196,13 +204,17 @@ def parse_json(body: str, what: str) -> Any:
                          f"of {len(body)})") from None
 
 
-def error_snippet(body: str) -> str:
-    """The upstream's own error message when the body has a known shape, else its start."""
+def error_snippet(body: str, secrets: Iterable[str] = ()) -> str:
+    """The upstream's error message, secrets and URL queries redacted, cut to one short line."""
+    return " ".join(redact(upstream_message(body), secrets).split())[:SNIPPET_CHARS]
+
+
+def upstream_message(body: str) -> str:
+    """The upstream's own error message when the body has a known shape, else the body as text."""
     try:
         data = json.loads(body)
     except json.JSONDecodeError:
-        text = re.sub(r"<[^>]+>", " ", body)
-        return " ".join(text.split())[:SNIPPET_CHARS]
+        return html.unescape(re.sub(r"<[^>]+>", " ", body))
     for path in (("chart", "error", "description"), ("error_message",),
                  ("status", "error_message"), ("error", "status", "error_message"),
                  ("error", "message"), ("message",), ("error",)):
@@ -210,12 +222,17 @@ def error_snippet(body: str) -> str:
         for step in path:
             found = found.get(step) if isinstance(found, dict) else None
         if isinstance(found, str):
-            return found[:SNIPPET_CHARS]
-    return " ".join(body.split())[:SNIPPET_CHARS]
+            return found
+    return body
 
 
 async def fetch_each(provider: str, jobs: Mapping[str, Awaitable[MarketData]]) -> MarketData:
-    """Run per-item fetches; keep what succeeded, raise only when every item failed."""
+    """Run per-item fetches; keep what succeeded, raise when no item yielded a single point.
+
+    Parsers refuse an answer with no usable value (BadPayload); an item may still come
+    back empty (SEC facts all filed after `asof`), and that alone must not hide the
+    other items' failures.
+    """
     names = list(jobs)
     results = await asyncio.gather(*jobs.values(), return_exceptions=True)
     out: MarketData = {}
@@ -228,6 +245,6 @@ async def fetch_each(provider: str, jobs: Mapping[str, Awaitable[MarketData]]) -
             raise result
         else:
             out.update(result)
-    if errors and not out:
+    if errors and all(ts.values.empty for ts in out.values()):
         raise errors[0]
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,8 @@ from services.sources.fred import FredSource
 from services.sources.http import HttpClient, RateLimiter, RetryPolicy
 from services.sources.sec import SecCapexSource
 from services.sources.yahoo import YahooSource
+
+API_KEY_VARIABLES = ("COINGECKO_API_KEY", "FRED_API_KEY")  # environment, never config.yaml
 
 
 class _Strict(BaseModel):
@@ -86,34 +88,39 @@ class LiveSourcesConfig(_Strict):
 
 
 def make_client(session: aiohttp.ClientSession, provider: str, cfg: ProviderConfig,
-                headers: Mapping[str, str] | None = None) -> HttpClient:
+                headers: Mapping[str, str] | None = None,
+                secrets: Iterable[str] = ()) -> HttpClient:
     return HttpClient(
         session, provider, cfg.base_url, RateLimiter(cfg.min_interval_seconds),
         cfg.timeout_seconds, dict(headers or {}),
-        RetryPolicy(cfg.attempts, cfg.backoff_seconds, cfg.max_retry_after_seconds))
+        RetryPolicy(cfg.attempts, cfg.backoff_seconds, cfg.max_retry_after_seconds),
+        tuple(s for s in secrets if s))
 
 
 def build_live_sources(session: aiohttp.ClientSession, cfg: LiveSourcesConfig,
                        env: Mapping[str, str]) -> list[SeriesSource]:
     """One source per enabled provider (DefiLlama: three, sharing one rate limiter).
 
-    Raises ValueError naming the setting when SEC is enabled without a User-Agent.
+    Raises ValueError naming the setting when SEC is enabled without a User-Agent. Every
+    client knows every API key, so no upstream's error text can quote one back to a user.
     """
+    keys = tuple(env.get(name) or "" for name in API_KEY_VARIABLES)
     sources: list[SeriesSource] = []
     if cfg.yahoo.enabled:
-        client = make_client(session, "yahoo", cfg.yahoo, {"User-Agent": cfg.yahoo.user_agent})
+        client = make_client(session, "yahoo", cfg.yahoo, {"User-Agent": cfg.yahoo.user_agent},
+                             keys)
         sources.append(YahooSource(client, cfg.yahoo.symbols, cfg.yahoo.history_days))
     if cfg.coingecko.enabled:
         key = env.get("COINGECKO_API_KEY") or ""
         headers = {cfg.coingecko.api_key_header: key} if key else {}
         sources.append(CoinGeckoSource(
-            make_client(session, "coingecko", cfg.coingecko, headers), cfg.coingecko.coins,
-            cfg.coingecko.days, cfg.coingecko.category_id))
+            make_client(session, "coingecko", cfg.coingecko, headers, keys),
+            cfg.coingecko.coins, cfg.coingecko.days, cfg.coingecko.category_id))
     if cfg.defillama.enabled:
-        sources.extend(_defillama_sources(session, cfg.defillama))
+        sources.extend(_defillama_sources(session, cfg.defillama, keys))
     if cfg.fred.enabled:
         sources.append(FredSource(
-            make_client(session, "fred", cfg.fred), cfg.fred.series_id,
+            make_client(session, "fred", cfg.fred, secrets=keys), cfg.fred.series_id,
             api_key=env.get("FRED_API_KEY") or None, api_base_url=cfg.fred.api_base_url,
             history_days=cfg.fred.history_days))
     if cfg.sec.enabled:
@@ -121,14 +128,14 @@ def build_live_sources(session: aiohttp.ClientSession, cfg: LiveSourcesConfig,
             raise ValueError("sources.sec.user_agent: required by the SEC (name and email, "
                              "e.g. 'flowwatch ops@example.org'); or set sources.sec.enabled: "
                              "false")
-        sources.append(SecCapexSource(make_client(session, "sec", cfg.sec), cfg.sec.user_agent,
-                                      cfg.sec.companies))
+        sources.append(SecCapexSource(make_client(session, "sec", cfg.sec, secrets=keys),
+                                      cfg.sec.user_agent, cfg.sec.companies))
     return sources
 
 
-def _defillama_sources(session: aiohttp.ClientSession,
-                       cfg: DefiLlamaConfig) -> list[SeriesSource]:
-    fees = make_client(session, "defillama", cfg)
+def _defillama_sources(session: aiohttp.ClientSession, cfg: DefiLlamaConfig,
+                       keys: Iterable[str]) -> list[SeriesSource]:
+    fees = make_client(session, "defillama", cfg, secrets=keys)
     out: list[SeriesSource] = [StablecoinSource(
         fees.at(cfg.stablecoins_base_url), cfg.stablecoin_charts, cfg.tbill_ids)]
     if cfg.yields_pool:

@@ -48,6 +48,13 @@ def number_or_none(value: Any) -> float | None:
     return out if math.isfinite(out) else None
 
 
+def no_values(what: str, rows: int) -> BadPayload:
+    """An answer with no usable value is a failed fetch, never "no new data"."""
+    if not rows:
+        return BadPayload(f"{what}: empty answer")
+    return BadPayload(f"{what}: no values ({rows} rows, every value missing)")
+
+
 def utc_date(seconds: float) -> date:
     return datetime.fromtimestamp(seconds, UTC).date()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from services.series import MarketData, TimeSeries
 from services.sources.http import BadPayload, HttpClient, fetch_each
-from services.sources.parsing import expect_dict, known_upto, number_or_none
+from services.sources.parsing import expect_dict, known_upto, no_values, number_or_none
 
 SOURCE = "SEC EDGAR XBRL"
 DAYS_PER_QUARTER = 91.3
@@ -48,6 +48,13 @@ def latest_facts(facts: Iterable[Any], asof: date | None = None) -> dict[Period,
     return {period: value for period, (_, value) in best.items()}
 
 
+def _has_value(fact: Any) -> bool:
+    """A duration fact with a number, whenever it was filed."""
+    if not isinstance(fact, dict) or "start" not in fact:
+        return False
+    return number_or_none(fact.get("val")) is not None
+
+
 def quarters_spanned(period: Period) -> int:
     return round(((period[1] - period[0]).days + 1) / DAYS_PER_QUARTER)
 
@@ -74,6 +81,7 @@ def parse_companyfacts(body: Any, key: str, concepts: Iterable[str] = CAPEX_CONC
                        "sec companyfacts: us-gaap")
     merged: dict[date, float] = {}
     found = []
+    usable = rows = 0
     for concept in concepts:
         if concept not in gaap:
             continue
@@ -82,10 +90,14 @@ def parse_companyfacts(body: Any, key: str, concepts: Iterable[str] = CAPEX_CONC
         if not isinstance(facts, list):
             raise BadPayload(f"sec companyfacts {key}: {concept} has no USD facts")
         found.append(concept)
+        rows += len(facts)
+        usable += sum(1 for fact in facts if _has_value(fact))
         for end, value in discrete_quarters(latest_facts(facts, asof)).items():
             merged.setdefault(end, value)
     if not found:
         raise BadPayload(f"sec companyfacts {key}: none of {', '.join(concepts)} reported")
+    if not usable:  # facts filed after `asof` are a legitimate gap, an answer of none is not
+        raise no_values(f"sec companyfacts {key}", rows)
     return TimeSeries.from_pairs(key, sorted(merged.items()), SOURCE)
 
 

@@ -14,6 +14,7 @@ from services.sources.parsing import (
     expect_list,
     first_dict,
     known_upto,
+    no_values,
     number_or_none,
 )
 
@@ -42,7 +43,10 @@ def exchange_zone(meta: Mapping[str, Any]) -> tzinfo:
 
 
 def parse_chart(body: Any, key: str) -> MarketData:
-    """`{key: close, key_adj: adjclose}` by exchange-local trading date; null bars dropped."""
+    """`{key: close, key_adj: adjclose}` by exchange-local trading date; null bars dropped.
+
+    A chart without a single close (no bars, or every close null) is a BadPayload.
+    """
     chart = expect_dict(expect_dict(body, "yahoo body").get("chart"), "yahoo chart")
     error = chart.get("error")
     if error:
@@ -72,6 +76,8 @@ def parse_chart(body: Any, key: str) -> MarketData:
         pairs = [(d, v) for d, raw in zip(dates, values, strict=True)
                  if (v := number_or_none(raw)) is not None]
         out[name] = TimeSeries.from_pairs(name, pairs, SOURCE)
+    if out[key].values.empty:
+        raise no_values(f"yahoo chart {key}", len(dates))
     return out
 
 

@@ -1,0 +1,325 @@
+"""Redis stopped and started again mid-run, on a redis-server this test starts itself.
+
+Before: a chat subscribes to every rule and adds a custom one, an alert waits in the outbox,
+and the collector/evaluator loop (behind its leader lock) and a notifier loop are running.
+During the outage every command that needs the store answers one line, "temporarily
+unavailable", instead of the generic apology or a traceback; /start and /help still work.
+After the restart on the same port and directory: commands answer normally (redis-py
+reconnects by itself), the subscription, the rule and the queued alert are all still there,
+the alert is delivered exactly once, and both loops carry on without a restart.
+
+Run with AOF (appendfsync always) and a SIGKILL, and with an RDB snapshot on a graceful
+SIGTERM: both lose nothing. Without persistence a restart loses everything, by design; the
+notifier then re-creates its consumer group and delivers new alerts (tested at the end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from bot.alerting import build_notifier, collect_and_evaluate
+from bot.app import App, build_app
+from handlers.registry import APOLOGY, Chat
+from handlers.reply import Reply
+from services.alerts.delivery import DeliveryResult
+from services.alerts.events import AlertEvent
+from services.alerts.leader import LeaderLock
+from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.outbox import RedisOutbox
+from services.alerts.pacing import Pacer
+from services.keys import Keys
+from services.redis_client import connect_redis
+from services.settings import Secrets, Settings
+from tests.reliability.redis_server import RedisServer, free_port
+
+pytestmark = pytest.mark.redis
+
+CHAT = Chat("telegram", "4040", "1")
+NEEDS_STORE = ["/btc", "/divergence 30d", "/brief", "/status", "/alerts", "/subscribe all",
+               "/unsubscribe btc-drawdown", "/alert add btc.drawdown below -25",
+               "/alert rm c1", "/mute 1h", "/unmute", "/chart btc 90d", "/usage"]
+NO_STORE = ["/start", "/help", "/help alert", "/alert metrics"]
+LOOP = NotifierSettings(block_ms=100, min_idle_ms=500, lease_ms=2000, send_timeout_s=1.0,
+                        backoff_s=0.05)
+
+
+@dataclass
+class Recorder:
+    """A Sender that records what it was asked to deliver."""
+
+    platform: str = "telegram"
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (chat id, text)
+
+    async def send(self, chat_id: str, text: str, image: bytes | None, *,
+                   idempotency_key: str = "") -> DeliveryResult:
+        self.sent.append((chat_id, text))
+        return DeliveryResult.ok()
+
+
+async def _gone(_: str) -> None:
+    raise AssertionError("nobody is gone here")
+
+
+async def _moved(_: str, __: str) -> None:
+    raise AssertionError("nobody migrated here")
+
+
+def event(n: str, destination: str = "telegram:4040") -> AlertEvent:
+    return AlertEvent(f"ev-{n}", "btc-drawdown", "firing", destination, f"alert {n}",
+                      datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+async def ask(app: App, text: str) -> Reply:
+    return await app.registry.run_text(app.context(CHAT), text)
+
+
+@contextlib.asynccontextmanager
+async def own_app(server: RedisServer, settings: Settings) -> AsyncIterator[App]:
+    quick = settings.model_copy(update={  # unvalidated: collect every 0.3 s
+        "collector": settings.collector.model_copy(update={"interval_seconds": 0.3})})
+    # The production client (services/redis_client.py), so its reconnect settings are tested.
+    app = await build_app(quick, Secrets(redis_url=server.url), redis=connect_redis(server.url))
+    try:
+        yield app
+    finally:
+        await app.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running_loops(app: App, recorder: Recorder) -> AsyncIterator[RedisOutbox]:
+    """The collector loop behind a (short) leader lock, and a notifier loop on an outbox of
+    its own (so it does not deliver the queued alert the restart must keep)."""
+    stop = asyncio.Event()
+    lock = LeaderLock(app.redis, Keys("loop:"), "collector", "test-leader", ttl_ms=1000)
+    loop_outbox = RedisOutbox(app.redis, Keys("loop:"))
+    notifier = Notifier(loop_outbox, {"telegram": recorder}, Pacer({}), consumer="loop",
+                        on_gone=_gone, on_migrated=_moved, settings=LOOP)
+    tasks = [asyncio.create_task(lock.run_as_leader(lambda: collect_and_evaluate(app, stop),
+                                                    stop)),
+             asyncio.create_task(notifier.run(stop))]
+    try:
+        yield loop_outbox
+        for task in tasks:
+            assert not task.done(), f"a loop died: {task.exception()}"
+    finally:
+        stop.set()
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            task.cancel()
+
+
+async def wait_until(check: object, within: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def answers_again(app: App, tries: int = 5) -> int:
+    """Ask /btc until it answers normally; how many "temporarily unavailable" came first.
+    Each pooled connection from before the restart fails once, on its first use (no retry
+    configured: see test_first_command_after_a_restart_answers_normally)."""
+    for failed in range(tries):
+        reply = await ask(app, "/btc")
+        if not reply.error:
+            return failed
+        assert "temporarily unavailable" in reply.title
+    raise AssertionError(f"no normal answer in {tries} tries after the restart")
+
+
+async def retried(call: Callable[[], Awaitable[object]], tries: int = 5) -> None:
+    """A direct Redis call, tried again on the ConnectionError of a stale connection."""
+    for attempt in range(tries):
+        try:
+            await call()
+            return
+        except RedisConnectionError:
+            if attempt == tries - 1:
+                raise
+
+
+def rules_of(alerts: Reply) -> list[tuple[str, ...]]:
+    """/alerts rows without the state column (evaluation moves it on): id, rule, subscribed."""
+    return [row[:3] for row in alerts.tables[0].rows]
+
+
+def collections(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(1 for r in caplog.records if r.getMessage().startswith("collected: "))
+
+
+@pytest.mark.parametrize(("persistence", "how"), [("aof", signal.SIGKILL),
+                                                  ("rdb", signal.SIGTERM)],
+                         ids=["aof-sigkill", "rdb-sigterm"])
+async def test_restart_loses_nothing_and_outage_answers_temporarily_unavailable(
+        tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture,
+        persistence: str, how: signal.Signals) -> None:
+    caplog.set_level(logging.INFO)
+    server = RedisServer(tmp_path, persistence)
+    await server.start()
+    try:
+        async with own_app(server, settings) as app:
+            await _restart_scenario(app, server, how, caplog)
+    finally:
+        await server.stop(signal.SIGKILL)
+
+
+async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
+                            caplog: pytest.LogCaptureFixture) -> None:
+    assert app.outbox is not None
+    await app.refresh()
+    subscribed = await ask(app, "/subscribe all")
+    added = await ask(app, "/alert add btc.drawdown below -25 cooldown=1d")
+    assert not subscribed.error and not added.error, (subscribed.title, added.title)
+    rule_id = added.title.split()[2].rstrip(":")
+    before = rules_of(await ask(app, "/alerts"))
+    await app.outbox.append(event("queued"))  # waits for a notifier through the restart
+    loop_recorder = Recorder()
+    async with running_loops(app, loop_recorder) as loop_outbox:
+        await wait_until(lambda: collections(caplog) >= 1)
+
+        await server.stop(how)
+        caplog.clear()
+        for text in NEEDS_STORE:
+            reply = await ask(app, text)
+            assert reply.error and reply.title != APOLOGY, (text, reply.title)
+            assert "temporarily unavailable" in reply.title, (text, reply.title)
+            assert len(reply.title.splitlines()) == 1
+        for text in NO_STORE:
+            assert not (await ask(app, text)).error, text
+        outage_log = [r for r in caplog.records if r.name == "handlers.registry"]
+        assert len(outage_log) == len(NEEDS_STORE)  # one line per command...
+        assert all(r.levelno == logging.WARNING and not r.exc_info for r in outage_log)
+        await asyncio.sleep(1.2)  # the loops meet the outage (the 1 s leader lock lapses)
+
+        await server.start()
+        collected = collections(caplog)
+        await answers_again(app)
+        assert rules_of(await ask(app, "/alerts")) == before
+        assert rule_id in [row[0] for row in before]
+        assert all(row[2] == "yes" for row in before)
+        # Both loops are alive: the collector collects again, the notifier delivers.
+        await wait_until(lambda: collections(caplog) > collected)
+        await retried(lambda: loop_outbox.append(event("after", "telegram:5050")))
+        await wait_until(lambda: ("5050", "alert after") in loop_recorder.sent)
+
+    # The evaluator queued real alerts for the subscribed chat meanwhile: all go out, once.
+    recorder = Recorder()
+    assert app.hub.delivery is not None
+    assert (await app.hub.delivery.health()).pending >= 1  # what /status shows as waiting
+    delivered = await build_notifier(app, {"telegram": recorder}, "after-restart").drain_once()
+    assert recorder.sent.count(("4040", "alert queued")) == 1
+    assert len(recorder.sent) == delivered == len(set(recorder.sent))
+    assert await build_notifier(app, {"telegram": recorder}, "again").drain_once() == 0
+    assert await app.outbox.dead_letters() == []
+
+
+async def test_frozen_redis_answers_within_the_socket_timeout(
+        tmp_path: Path, settings: Settings) -> None:
+    """SIGSTOP: the port accepts but nothing answers (a hung server, a network partition)."""
+    server = RedisServer(tmp_path, "none")
+    await server.start()
+    try:
+        async with own_app(server, settings) as app:
+            await app.refresh()
+            server.freeze()
+            started = asyncio.get_running_loop().time()
+            reply = await ask(app, "/btc")
+            waited = asyncio.get_running_loop().time() - started
+            assert reply.error and "temporarily unavailable" in reply.title
+            assert waited < 12, f"a command waited {waited:.1f}s on a frozen Redis"
+            server.thaw()
+            assert not (await ask(app, "/btc")).error
+    finally:
+        server.thaw()
+        await server.stop(signal.SIGKILL)
+
+
+async def test_read_only_replica_serves_reads_and_refuses_writes_in_one_line(
+        tmp_path: Path, settings: Settings) -> None:
+    """Mid-failover the old primary is a replica: reads work, writes answer READONLY."""
+    server = RedisServer(tmp_path, "none")
+    await server.start()
+    try:
+        async with own_app(server, settings) as app:
+            await app.refresh()
+            # A replica of a primary that is not there (a closed local port): read-only.
+            await app.redis.replicaof("127.0.0.1", free_port())
+            assert not (await ask(app, "/btc")).error
+            assert not (await ask(app, "/alerts")).error
+            refused = await ask(app, "/subscribe all")
+            assert refused.error and "temporarily unavailable" in refused.title
+            await app.redis.replicaof("NO", "ONE")
+            assert not (await ask(app, "/subscribe all")).error
+    finally:
+        await server.stop(signal.SIGKILL)
+
+
+async def test_notifier_recovers_after_a_restart_that_lost_the_group(
+        tmp_path: Path, settings: Settings) -> None:
+    server = RedisServer(tmp_path, "none")
+    await server.start()
+    try:
+        async with own_app(server, settings) as app:
+            recorder = Recorder()
+            async with running_loops(app, recorder) as loop_outbox:
+                await loop_outbox.append(event("before", "telegram:1"))
+                await wait_until(lambda: len(recorder.sent) == 1)
+                await server.stop(signal.SIGTERM)
+                await asyncio.sleep(0.3)
+                await server.start()  # empty: no stream, no group
+                await loop_outbox.append(event("after", "telegram:1"))
+                await wait_until(lambda: len(recorder.sent) == 2, within=2)
+    finally:
+        await server.stop(signal.SIGKILL)
+
+
+async def test_first_command_after_a_restart_answers_normally(
+        tmp_path: Path, settings: Settings) -> None:
+    server = RedisServer(tmp_path, "aof")
+    await server.start()
+    try:
+        async with own_app(server, settings) as app:
+            await app.refresh()
+            assert not (await ask(app, "/btc")).error
+            await server.stop(signal.SIGTERM)
+            await server.start()
+            reply = await ask(app, "/btc")
+            assert not reply.error, reply.title
+    finally:
+        await server.stop(signal.SIGKILL)
+
+
+async def test_notifier_started_during_an_outage_waits_for_redis(
+        tmp_path: Path, settings: Settings) -> None:
+    server = RedisServer(tmp_path, "none")
+    await server.start()
+    try:
+        async with own_app(server, settings) as app:
+            await server.stop(signal.SIGTERM)
+            recorder, stop = Recorder(), asyncio.Event()
+            outbox = RedisOutbox(app.redis, Keys("late:"))
+            notifier = Notifier(outbox, {"telegram": recorder}, Pacer({}), consumer="late",
+                                on_gone=_gone, on_migrated=_moved, settings=LOOP)
+            task = asyncio.create_task(notifier.run(stop))
+            await asyncio.sleep(0.3)
+            await server.start()
+            await retried(lambda: outbox.append(event("late", "telegram:1")))
+            try:
+                await wait_until(lambda: recorder.sent or task.done(), within=3)
+                assert not task.done(), f"the notifier died: {task.exception()!r}"
+                assert recorder.sent == [("1", "alert late")]
+            finally:
+                stop.set()
+                await asyncio.wait([task], timeout=5)
+    finally:
+        await server.stop(signal.SIGKILL)
