@@ -17,11 +17,13 @@ import sys
 import aiohttp
 from redis.asyncio import Redis
 
+from bot.cli import protect_logs
 from services.alerts.delivery import ConsoleSender, HttpSender, Sender
 from services.alerts.notifier import Notifier, NotifierSettings
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.keys import Keys
+from services.settings import Secrets
 
 logger = logging.getLogger("bot.worker")
 HTTP_PLATFORMS = ("telegram", "discord")
@@ -98,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every secret in the environment, as `python -m bot` does, and the password of the
+    # --redis-url this worker was given (its REDIS_URL may be unset or another one).
+    protect_logs(Secrets.from_env())
+    protect_logs(Secrets(redis_url=args.redis_url))
     asyncio.run(run_worker(args))
     return 0
 

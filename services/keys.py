@@ -68,6 +68,10 @@ class Keys:
         """Idempotency marker: this event already reached this destination."""
         return f"{self.prefix}{{a}}:sent:{event_id}:{destination}"
 
+    def alert_pacing(self, platform: str) -> str:
+        """The platform's shared send schedule: its next free slot, in Redis microseconds."""
+        return f"{self.prefix}{{a}}:pace:{platform}"
+
     def leader_lock(self, role: str) -> str:
         return f"{self.prefix}{{a}}:leader:{role}"
 

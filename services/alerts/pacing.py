@@ -90,11 +90,6 @@ DEFAULT_LIMITS: Mapping[str, PlatformLimits] = {"telegram": TELEGRAM_LIMITS,
                                                 "discord": DISCORD_LIMITS}
 
 
-def schedule_key(keys: Keys, platform: str) -> str:
-    # Belongs in services/keys.py (as Keys.alert_pacing); the `{a}` tag as for other alert keys.
-    return f"{keys.prefix}{{a}}:pace:{platform}"
-
-
 class SharedSchedule:
     """Platform-wide send slots shared by every worker through Redis (GCRA on Redis' clock).
 
@@ -121,7 +116,7 @@ class SharedSchedule:
 
     async def _call(self, platform: str, interval_us: int, pause_us: int) -> float:
         sent = self.clock()
-        at_us, now_us = await self._slot(keys=[schedule_key(self.keys, platform)],
+        at_us, now_us = await self._slot(keys=[self.keys.alert_pacing(platform)],
                                          args=[interval_us, pause_us])
         received = self.clock()
         if received - sent <= self._offset_rtt or received - self._offset_at > OFFSET_REFRESH_S:
