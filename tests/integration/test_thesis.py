@@ -26,7 +26,7 @@ from services.metrics.divergence import DivergenceReading
 from services.metrics.stablecoins import StablecoinReading
 from services.metrics.usage import UsageReading
 from services.metrics.yields import YieldsReading
-from services.settings import ReplaySettings, Secrets, Settings
+from services.settings import ReplaySettings, Secrets, Settings, settings_from_dict
 from services.thesis.scorecard import FAILS, HOLDS, NO_DATA, ClaimResult
 from services.thesis.service import Scorecard
 from services.windows import SINCE_2024, YTD
@@ -248,3 +248,28 @@ def test_ask_thesis_at_an_asof_date() -> None:
     assert done.returncode == 0, done.stderr
     assert "Thesis scorecard:" in done.stdout
     assert "as of 2025-03-14 (replay snapshot)" in done.stdout
+
+
+async def test_a_user_defined_claim_from_config_is_scored(settings: Settings) -> None:
+    claims = [c.model_dump() for c in settings.thesis.claims]
+    claims[4]["enabled"] = False
+    claims.append({"n": 12, "title": "ETH is more than 40% below its peak",
+                   "rule": "eth.drawdown below -40", "show": ["eth.drawdown"]})
+    custom = settings_from_dict({"thesis": {"claims": claims}}, root=ROOT)
+    app = await replay(custom)
+    try:
+        btc = (await app.hub.readings.get("btc", BtcReading)).reading
+        scored = render_text(await app.registry.run_text(app.context(CHAT), "/thesis"))
+        one = await app.registry.run_text(app.context(CHAT), "/thesis 12")
+        gone = await app.registry.run_text(app.context(CHAT), "/thesis 5")
+    finally:
+        await app.aclose()
+        settings_from_dict({}, root=ROOT)  # the default claims' thesis.<n> metrics again
+    drawdown = btc.eth.drawdown_pct
+    assert drawdown is not None
+    assert "12. ETH is more than 40% below its peak" in scored and "\n5. " not in scored
+    assert "of 7 claims hold" in scored
+    assert f"eth.drawdown  {shown(drawdown, '%')}" in render_text(one)
+    want = "✅ holds" if drawdown < -40 else "✗ does not hold"
+    assert want in render_text(one)
+    assert gone.error and gone.title.startswith("no claim 5; claims: 1, 2, 3, 4, 6, 7, 12")
