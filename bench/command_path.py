@@ -28,6 +28,7 @@ from bench.common import (
     REDIS_URL,
     ROOT,
     bench_redis,
+    bench_settings,
     child_env,
     machine,
     pct,
@@ -142,6 +143,11 @@ async def main(args: argparse.Namespace) -> int:
     return report(args, runs, samples)
 
 
+def configured_concurrency() -> int:
+    """PTB's concurrent_updates as config.yaml sets it for flowwatch (and the bench's echo)."""
+    return bench_settings("").telegram.concurrent_updates
+
+
 def report(args: argparse.Namespace, runs: dict[str, list[Round]],
            samples: dict[str, list[list[Any]]]) -> int:
     rates = {kind: [r.rate for r in rounds] for kind, rounds in runs.items()}
@@ -159,7 +165,7 @@ def report(args: argparse.Namespace, runs: dict[str, list[Round]],
     errors = Counter(s[2] for s in samples["flowwatch"] if s[2].startswith("error"))
     print(machine())
     print(f"{args.n} updates x {args.rounds} rounds (after {min(200, args.n)} warm-up), "
-          f"PTB concurrent_updates {args.concurrent_updates or 'as flowwatch sets it'}, "
+          f"PTB concurrent_updates {args.concurrent_updates or configured_concurrency()}, "
           f"commands: {' '.join(COMMANDS)}\n")
     print(table(("bot", "updates/s (median)", "per round", "callback p50 ms", "p99 ms",
                  "bot CPU ms/update", "stand-in CPU ms/update"), rows))
@@ -188,5 +194,5 @@ if __name__ == "__main__":
                         "~700 characters, buttons) instead of the command's text")
     parser.add_argument("--concurrent-updates", type=int, default=0,
                         help="what-if for both bots: PTB concurrent_updates(N) instead of "
-                        "flowwatch's setting (True = 256)")
+                        "config.yaml's telegram.concurrent_updates")
     raise SystemExit(asyncio.run(main(parser.parse_args())))

@@ -107,7 +107,9 @@ async def echo_rich(update: Update, context: Any) -> None:
 
 
 async def run_echo(args: argparse.Namespace, stop: asyncio.Event, samples: Samples) -> None:
-    application = build_application(TOKEN, args.base_url, webhook=False)
+    concurrency = bench_settings(args.prefix).telegram.concurrent_updates  # as flowwatch's
+    application = build_application(TOKEN, args.base_url, webhook=False,
+                                    concurrent_updates=concurrency)
     callback = echo_rich if args.kind == "echo-rich" else echo
     application.add_handler(CommandHandler(args.commands.split(","), timed(callback, samples)))
     async with application:
@@ -138,7 +140,8 @@ async def run_flowwatch(args: argparse.Namespace, stop: asyncio.Event,
 
 
 def cap_concurrent_updates(limit: int) -> None:
-    """What-if for both bots: build_application with concurrent_updates(limit), not 256."""
+    """What-if for both bots: build_application with concurrent_updates(limit), not the
+    telegram.concurrent_updates of config.yaml."""
 
     class Builder(ApplicationBuilder):  # type: ignore[type-arg]
         def concurrent_updates(self, value: Any) -> Any:
@@ -175,7 +178,7 @@ if __name__ == "__main__":
     parser.add_argument("--prefix", default="")
     parser.add_argument("--profile", default="", help="write cProfile stats to this file")
     parser.add_argument("--concurrent-updates", type=int, default=0,
-                        help="what-if: PTB concurrent_updates(N) instead of flowwatch's True")
+                        help="what-if: PTB concurrent_updates(N) instead of config.yaml's")
     logging.basicConfig(level=logging.ERROR)  # error replies are counted, not logged each
     arguments = parser.parse_args()
     Path(arguments.out).write_text(json.dumps(asyncio.run(main(arguments))))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from redis.exceptions import RedisError
 
@@ -17,6 +18,7 @@ from services.store import MetricStore, Snapshot, SourceStatus
 from services.windows import YTD, Window
 
 T = TypeVar("T")
+DECODED_READINGS_KEPT = 128  # (family, window, type) entries; the stored windows number ~40
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,37 @@ class Stamped(Generic[T]):
     snapshot: Snapshot
 
 
+class DecodedReadings:
+    """A bounded LRU of readings decoded from stored snapshots. An entry answers only for the
+    very snapshot object it was decoded from: the store hands out a new object as soon as
+    the stored JSON changes (a new collection, a stale mark), so nothing stale is served."""
+
+    def __init__(self, size: int = DECODED_READINGS_KEPT) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str, type], tuple[Snapshot, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, snap: Snapshot, label: str, reading_type: type[T], stored: Any) -> T:
+        key = (snap.family, label, reading_type)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is snap:
+            self._entries.move_to_end(key)
+            return cast(T, entry[1])
+        reading = from_dict(reading_type, stored)
+        self._entries[key] = (snap, reading)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return reading
+
+
 class ReadingsService:
     def __init__(self, store: MetricStore, baskets: Baskets) -> None:
         self.store = store
         self.baskets = baskets
+        self.decoded = DecodedReadings()
 
     async def get(self, family_name: str, reading_type: type[T],
                   window: Window | None = None) -> Stamped[T]:
@@ -43,7 +72,7 @@ class ReadingsService:
             window = YTD
         stored = snap.payload.get(label)
         if stored is not None:
-            return Stamped(from_dict(reading_type, stored), snap)
+            return Stamped(self.decoded.get(snap, label, reading_type, stored), snap)
         # An uncommon window: compute it from the stored history, at the snapshot's as-of.
         try:
             data = await self.store.load_history(family.inputs(self.baskets))

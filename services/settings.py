@@ -43,6 +43,9 @@ class TelegramSettings(_Strict):
     listen_host: str = "127.0.0.1"  # aiohttp server for the webhook and /healthz
     listen_port: int = Field(8080, ge=1, le=65535)
     webhook_path: str = Field("/telegram", pattern="^/")
+    # Updates PTB handles at once; far above ~32, its HTTP pool's per-request bookkeeping
+    # costs more than the concurrency gains (BENCHMARKS.md, command path).
+    concurrent_updates: int = Field(32, ge=1, le=256)
 
 
 class DiscordSettings(_Strict):

@@ -16,6 +16,8 @@ from services.series import MarketData, TimeSeries
 
 logger = logging.getLogger(__name__)
 
+PARSED_SNAPSHOTS_KEPT = 64  # families whose last parsed snapshot is kept (there are ~10)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -48,18 +50,29 @@ class MetricStore:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
+        # family -> (stored JSON, its parse): one per family, the last one read
+        self._parsed: dict[str, tuple[str | bytes, Snapshot]] = {}
 
     async def save_snapshot(self, snap: Snapshot) -> None:
         body = {**snap.__dict__, "sources": list(snap.sources)}
         await self.redis.set(self.keys.snapshot(snap.family), json.dumps(body))
 
     async def load_snapshot(self, family: str) -> Snapshot | None:
+        """The stored snapshot; the same object again for as long as the stored JSON is
+        unchanged, so callers may cache what they derive from it by identity."""
         raw = await self.redis.get(self.keys.snapshot(family))
         if raw is None:
             return None
+        last = self._parsed.get(family)
+        if last is not None and last[0] == raw:  # a memcmp, far cheaper than the JSON parse
+            return last[1]
         body = json.loads(raw)
         body["sources"] = tuple(body["sources"])
-        return Snapshot(**body)
+        snap = Snapshot(**body)
+        if len(self._parsed) >= PARSED_SNAPSHOTS_KEPT and family not in self._parsed:
+            self._parsed.pop(next(iter(self._parsed)))
+        self._parsed[family] = (raw, snap)
+        return snap
 
     async def mark_stale(self, family: str, reason: str) -> bool:
         """Keep the last good snapshot, flagged stale; False when there is none."""

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SenderHook = Callable[[Sender | None], None]
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
+DEFAULT_CONCURRENT_UPDATES = TelegramSettings().concurrent_updates
 
 
 class TelegramConfigError(Exception):
@@ -51,10 +52,12 @@ def check_config(settings: TelegramSettings, secrets: Secrets) -> None:
         raise TelegramConfigError("telegram webhook mode needs telegram.webhook_url in config")
 
 
-def build_application(token: str, base_url: str | None, webhook: bool) -> TelegramApp:
-    """The PTB Application, pointed at a local Bot API server when base_url is set."""
+def build_application(token: str, base_url: str | None, webhook: bool,
+                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES) -> TelegramApp:
+    """The PTB Application, pointed at a local Bot API server when base_url is set, handling
+    at most `concurrent_updates` updates at once."""
     protect_token(token)
-    builder = Application.builder().token(token).concurrent_updates(True)
+    builder = Application.builder().token(token).concurrent_updates(concurrent_updates)
     if base_url:
         base = base_url.rstrip("/")
         file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
@@ -74,7 +77,8 @@ class TelegramFrontend:
         self._secret = secrets.telegram_webhook_secret or ""
         self.webhook_mode = self.settings.mode == "webhook"
         self.application = build_application(
-            secrets.telegram_bot_token or "", secrets.telegram_api_base_url, self.webhook_mode)
+            secrets.telegram_bot_token or "", secrets.telegram_api_base_url, self.webhook_mode,
+            self.settings.concurrent_updates)
         self.sender = ReplySender(self.application.bot, pacer)
         TelegramAdapter(app, self.sender).install(self.application)
         self.webhook: WebhookServer | None = None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from html import escape
 
 from bot.text import render_table
 from handlers.reply import Reply, Table
 
 MESSAGE_LIMIT = 4096
+RENDERED_REPLIES_KEPT = 256
 _WRAP = {"b": ("<b>", "</b>"), "i": ("<i>", "</i>"), "pre": ("<pre>", "</pre>"), "": ("", "")}
 
 
@@ -101,6 +103,20 @@ def pack(lines: list[_Line], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 def render_html(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The messages for one reply: an error is one plain line, a result titled and footed."""
+    if reply.chart_png is not None:  # not worth hashing (or keeping) the image for the cache
+        return list(_render_reply(reply, limit))
+    try:
+        return list(_render_cached(reply, limit))
+    except TypeError:  # an unhashable field (a list where a tuple belongs): render anew
+        return list(_render_reply(reply, limit))
+
+
+def _render_reply(reply: Reply, limit: int) -> tuple[str, ...]:
     if reply.error:
-        return pack([_Line(0, "", " ".join(reply.title.split()))], limit)
-    return pack(_lines(reply), limit)
+        return tuple(pack([_Line(0, "", " ".join(reply.title.split()))], limit))
+    return tuple(pack(_lines(reply), limit))
+
+
+# Every chat asking the same command between two collections gets an equal Reply; rendering
+# it again is wasted work. Equal replies render equally, so this cache is never stale.
+_render_cached = lru_cache(maxsize=RENDERED_REPLIES_KEPT)(_render_reply)

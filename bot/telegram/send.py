@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
+from functools import lru_cache, partial
 
 from telegram import (
     Bot,
@@ -54,9 +54,15 @@ def refresh_markup(reply: Reply) -> InlineKeyboardMarkup | None:
     chart; each only when its command fits in callback_data."""
     if reply.error or not reply.sources or not reply.command or reply.chart_png is not None:
         return None
-    row = [_button("Refresh", REFRESH_PREFIX + reply.command)]
-    if chart_name(reply.command):
-        row.append(_button("Chart", CHART_PREFIX + reply.command))
+    return _command_markup(reply.command)
+
+
+@lru_cache(maxsize=256)
+def _command_markup(command: str) -> InlineKeyboardMarkup | None:
+    """The buttons for one command (PTB objects are immutable, so one may be shared)."""
+    row = [_button("Refresh", REFRESH_PREFIX + command)]
+    if chart_name(command):
+        row.append(_button("Chart", CHART_PREFIX + command))
     buttons = [b for b in row if b is not None]
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
