@@ -53,7 +53,9 @@ class SnapshotData:
         if not series_dir.is_dir():
             raise SourceError(f"snapshot folder {series_dir} not found")
         self.values: dict[str, pd.Series] = {}
-        self.tags: dict[str, pd.Series] = {}
+        # Per series: each source name with the date it first appears, in that order, so a
+        # cut names its sources without a pass over its rows (upto runs once per as-of date).
+        self.first_seen: dict[str, list[tuple[pd.Timestamp, str]]] = {}
         for path in sorted(series_dir.glob("*.csv")):
             self._load(path)
         if not self.values:
@@ -67,7 +69,11 @@ class SnapshotData:
         index = pd.DatetimeIndex([r["date"] for r in rows])
         key = path.stem
         self.values[key] = pd.Series([float(r["close"]) for r in rows], index=index, name=key)
-        self.tags[key] = pd.Series([r["source"] for r in rows], index=index)
+        first: dict[str, pd.Timestamp] = {}
+        for day, row in zip(index, rows, strict=True):
+            first.setdefault(source_name(row["source"]), day)
+        self.first_seen[key] = sorted(((day, name) for name, day in first.items()),
+                                      key=lambda item: item[0])
 
     def default_asof(self) -> date:
         missing = [k for k in CORE_KEYS if k not in self.values]
@@ -88,7 +94,7 @@ class SnapshotData:
             cut = values.loc[:cutoff]
             if cut.empty:
                 continue
-            names = dict.fromkeys(source_name(t) for t in self.tags[key].loc[:cutoff])
+            names = [name for day, name in self.first_seen[key] if day <= cutoff]
             out[key] = TimeSeries(key, cut.astype("float64"), ", ".join(names))
         return out
 
