@@ -8,13 +8,13 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
 from bot.alerting import console_alerts
 from bot.app import App, AsofError, build_app
 from bot.console import ask_once, run_console
+from bot.redact import protect_logs
 from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
 from services.alerts.rules import RuleError, parse_rule
@@ -82,18 +82,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def protect_logs(secrets: Secrets) -> None:
-    """Redact every secret from the environment in every log line, whichever logger writes."""
-    values = (secrets.telegram_bot_token, secrets.telegram_webhook_secret,
-              secrets.discord_bot_token, secrets.coingecko_api_key, secrets.fred_api_key,
-              urlsplit(secrets.redis_url or "").password)
-    if any(values):
-        # Imported only when there is something to hide: the package loads the Telegram SDK.
-        from bot.telegram.redact import protect_secrets  # noqa: PLC0415
-
-        protect_secrets(*values)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,13 +17,12 @@ import sys
 import aiohttp
 from redis.asyncio import Redis
 
-from bot.cli import protect_logs
+from bot.redact import protect_environment
 from services.alerts.delivery import ConsoleSender, HttpSender, Sender
 from services.alerts.notifier import Notifier, NotifierSettings
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.keys import Keys
-from services.settings import Secrets
 
 logger = logging.getLogger("bot.worker")
 HTTP_PLATFORMS = ("telegram", "discord")
@@ -102,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every secret in the environment, as `python -m bot` does, and the password of the
     # --redis-url this worker was given (its REDIS_URL may be unset or another one).
-    protect_logs(Secrets.from_env())
-    protect_logs(Secrets(redis_url=args.redis_url))
+    protect_environment(args.redis_url)
     asyncio.run(run_worker(args))
     return 0
 

@@ -14,9 +14,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import App
+from bot.redact import protect_token
 from bot.telegram.adapter import TelegramAdapter, TelegramApp, bot_commands
 from bot.telegram.pacing import Pacer
-from bot.telegram.redact import protect_token
 from bot.telegram.send import ReplySender
 from bot.telegram.sender import TelegramAlertSender
 from bot.telegram.webhook import WebhookServer

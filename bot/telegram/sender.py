@@ -22,8 +22,8 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.redact import protect_token
 from bot.telegram.pacing import Pacer, retry_seconds
-from bot.telegram.redact import protect_token
 from services.alerts.delivery import DeliveryResult
 from services.settings import Secrets
 

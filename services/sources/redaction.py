@@ -1,6 +1,6 @@
 """Keep API keys out of upstream error text, which is stored and shown by /status and replies.
 
-Logs are redacted process-wide (bot/telegram/redact.py); this cleans the text itself, since
+Logs are redacted process-wide (bot/redact.py); this cleans the text itself, since
 an upstream or a proxy's error page may quote the request it refused, key included.
 """
 

@@ -24,9 +24,9 @@ import pytest
 from bot.app import App, build_app
 from bot.cli import protect_logs
 from bot.discord_app import run_discord
+from bot.redact import secret_forms
 from bot.runner import isolated
 from bot.telegram import TelegramFrontend
-from bot.telegram.redact import secret_forms
 from handlers.registry import Chat
 from services.settings import Secrets, Settings
 from tests.e2e.discord_standin import DiscordStandin, InteractionLog

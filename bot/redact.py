@@ -11,10 +11,14 @@ and in the formatted traceback before any handler (console, file, pytest's caplo
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
-from typing import Any
-from urllib.parse import quote, quote_plus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, quote_plus, urlsplit
+
+if TYPE_CHECKING:  # a type only: this module stays light (the notifier worker imports it)
+    from services.settings import Secrets
 
 REDACTED = "<redacted>"
 # A shorter value would blot out ordinary words; no real token or key is that short.
@@ -42,10 +46,32 @@ def protect_secrets(*secrets: str | None) -> None:
     """Redact these values from every log record from now on (unset or short ones skipped)."""
     global _ordered  # noqa: PLW0603 - one process-wide set, like the logging module's own state
     new = {f for s in secrets if s and len(s) >= MIN_SECRET_CHARS for f in secret_forms(s)}
+    if not new:
+        return
     with _lock:
         _forms.update(new)
         _ordered = tuple(sorted(_forms, key=len, reverse=True))
         _install()
+
+
+# The environment variables that hold secrets (Secrets reads them; a test keeps both in step).
+SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "DISCORD_BOT_TOKEN",
+                    "COINGECKO_API_KEY", "FRED_API_KEY")
+
+
+def protect_logs(secrets: Secrets) -> None:
+    """Redact every secret these settings hold, and the Redis password, in every log line."""
+    protect_secrets(secrets.telegram_bot_token, secrets.telegram_webhook_secret,
+                    secrets.discord_bot_token, secrets.coingecko_api_key, secrets.fred_api_key,
+                    urlsplit(secrets.redis_url or "").password)
+
+
+def protect_environment(*redis_urls: str) -> None:
+    """The same for every secret variable of the environment and REDIS_URL, plus the
+    passwords of `redis_urls` (a worker's --redis-url)."""
+    urls = (os.environ.get("REDIS_URL") or "", *redis_urls)
+    protect_secrets(*(os.environ.get(name) for name in SECRET_VARIABLES),
+                    *(urlsplit(url).password for url in urls))
 
 
 def protect_token(token: str) -> None:
