@@ -18,6 +18,8 @@ import shutil
 import signal
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,17 @@ class RedisServer:
             return False
         finally:
             await client.aclose()
+
+
+@asynccontextmanager
+async def running_server(directory: Path, persistence: str) -> AsyncIterator[RedisServer]:
+    """A started RedisServer, killed on the way out (thawed first, should a test fail while
+    it is frozen)."""
+    server = RedisServer(directory, persistence)
+    await server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None and server.process.returncode is None:
+            server.thaw()
+        await server.stop(signal.SIGKILL)

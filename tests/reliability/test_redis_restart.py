@@ -40,7 +40,7 @@ from services.alerts.pacing import Pacer
 from services.keys import Keys
 from services.redis_client import connect_redis
 from services.settings import Secrets, Settings
-from tests.reliability.redis_server import RedisServer, free_port
+from tests.reliability.redis_server import RedisServer, free_port, running_server
 
 pytestmark = pytest.mark.redis
 
@@ -164,13 +164,9 @@ async def test_restart_loses_nothing_and_outage_answers_temporarily_unavailable(
         tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture,
         persistence: str, how: signal.Signals) -> None:
     caplog.set_level(logging.INFO)
-    server = RedisServer(tmp_path, persistence)
-    await server.start()
-    try:
-        async with own_app(server, settings) as app:
-            await _restart_scenario(app, server, how, caplog)
-    finally:
-        await server.stop(signal.SIGKILL)
+    async with (running_server(tmp_path, persistence) as server,
+                own_app(server, settings) as app):
+        await _restart_scenario(app, server, how, caplog)
 
 
 async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
@@ -226,100 +222,74 @@ async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
 async def test_frozen_redis_answers_within_the_socket_timeout(
         tmp_path: Path, settings: Settings) -> None:
     """SIGSTOP: the port accepts but nothing answers (a hung server, a network partition)."""
-    server = RedisServer(tmp_path, "none")
-    await server.start()
-    try:
-        async with own_app(server, settings) as app:
-            await app.refresh()
-            server.freeze()
-            started = asyncio.get_running_loop().time()
-            reply = await ask(app, "/btc")
-            waited = asyncio.get_running_loop().time() - started
-            assert reply.error and "temporarily unavailable" in reply.title
-            assert waited < 12, f"a command waited {waited:.1f}s on a frozen Redis"
-            server.thaw()
-            assert not (await ask(app, "/btc")).error
-    finally:
+    async with running_server(tmp_path, "none") as server, own_app(server, settings) as app:
+        await app.refresh()
+        server.freeze()
+        started = asyncio.get_running_loop().time()
+        reply = await ask(app, "/btc")
+        waited = asyncio.get_running_loop().time() - started
+        assert reply.error and "temporarily unavailable" in reply.title
+        assert waited < 12, f"a command waited {waited:.1f}s on a frozen Redis"
         server.thaw()
-        await server.stop(signal.SIGKILL)
+        assert not (await ask(app, "/btc")).error
 
 
 async def test_read_only_replica_serves_reads_and_refuses_writes_in_one_line(
         tmp_path: Path, settings: Settings) -> None:
     """Mid-failover the old primary is a replica: reads work, writes answer READONLY."""
-    server = RedisServer(tmp_path, "none")
-    await server.start()
-    try:
-        async with own_app(server, settings) as app:
-            await app.refresh()
-            # A replica of a primary that is not there (a closed local port): read-only.
-            await app.redis.replicaof("127.0.0.1", free_port())
-            assert not (await ask(app, "/btc")).error
-            assert not (await ask(app, "/alerts")).error
-            refused = await ask(app, "/subscribe all")
-            assert refused.error and "temporarily unavailable" in refused.title
-            await app.redis.replicaof("NO", "ONE")
-            assert not (await ask(app, "/subscribe all")).error
-    finally:
-        await server.stop(signal.SIGKILL)
+    async with running_server(tmp_path, "none") as server, own_app(server, settings) as app:
+        await app.refresh()
+        # A replica of a primary that is not there (a closed local port): read-only.
+        await app.redis.replicaof("127.0.0.1", free_port())
+        assert not (await ask(app, "/btc")).error
+        assert not (await ask(app, "/alerts")).error
+        refused = await ask(app, "/subscribe all")
+        assert refused.error and "temporarily unavailable" in refused.title
+        await app.redis.replicaof("NO", "ONE")
+        assert not (await ask(app, "/subscribe all")).error
 
 
 async def test_notifier_recovers_after_a_restart_that_lost_the_group(
         tmp_path: Path, settings: Settings) -> None:
-    server = RedisServer(tmp_path, "none")
-    await server.start()
-    try:
-        async with own_app(server, settings) as app:
-            recorder = Recorder()
-            async with running_loops(app, recorder) as loop_outbox:
-                await loop_outbox.append(event("before", "telegram:1"))
-                await wait_until(lambda: len(recorder.sent) == 1)
-                await server.stop(signal.SIGTERM)
-                await asyncio.sleep(0.3)
-                await server.start()  # empty: no stream, no group
-                await loop_outbox.append(event("after", "telegram:1"))
-                await wait_until(lambda: len(recorder.sent) == 2, within=2)
-    finally:
-        await server.stop(signal.SIGKILL)
+    async with running_server(tmp_path, "none") as server, own_app(server, settings) as app:
+        recorder = Recorder()
+        async with running_loops(app, recorder) as loop_outbox:
+            await loop_outbox.append(event("before", "telegram:1"))
+            await wait_until(lambda: len(recorder.sent) == 1)
+            await server.stop(signal.SIGTERM)
+            await asyncio.sleep(0.3)
+            await server.start()  # empty: no stream, no group
+            await loop_outbox.append(event("after", "telegram:1"))
+            await wait_until(lambda: len(recorder.sent) == 2, within=2)
 
 
 async def test_first_command_after_a_restart_answers_normally(
         tmp_path: Path, settings: Settings) -> None:
-    server = RedisServer(tmp_path, "aof")
-    await server.start()
-    try:
-        async with own_app(server, settings) as app:
-            await app.refresh()
-            assert not (await ask(app, "/btc")).error
-            await server.stop(signal.SIGTERM)
-            await server.start()
-            reply = await ask(app, "/btc")
-            assert not reply.error, reply.title
-    finally:
-        await server.stop(signal.SIGKILL)
+    async with running_server(tmp_path, "aof") as server, own_app(server, settings) as app:
+        await app.refresh()
+        assert not (await ask(app, "/btc")).error
+        await server.stop(signal.SIGTERM)
+        await server.start()
+        reply = await ask(app, "/btc")
+        assert not reply.error, reply.title
 
 
 async def test_notifier_started_during_an_outage_waits_for_redis(
         tmp_path: Path, settings: Settings) -> None:
-    server = RedisServer(tmp_path, "none")
-    await server.start()
-    try:
-        async with own_app(server, settings) as app:
-            await server.stop(signal.SIGTERM)
-            recorder, stop = Recorder(), asyncio.Event()
-            outbox = RedisOutbox(app.redis, Keys("late:"))
-            notifier = Notifier(outbox, {"telegram": recorder}, Pacer({}), consumer="late",
-                                on_gone=_gone, on_migrated=_moved, settings=LOOP)
-            task = asyncio.create_task(notifier.run(stop))
-            await asyncio.sleep(0.3)
-            await server.start()
-            await retried(lambda: outbox.append(event("late", "telegram:1")))
-            try:
-                await wait_until(lambda: recorder.sent or task.done(), within=3)
-                assert not task.done(), f"the notifier died: {task.exception()!r}"
-                assert recorder.sent == [("1", "alert late")]
-            finally:
-                stop.set()
-                await asyncio.wait([task], timeout=5)
-    finally:
-        await server.stop(signal.SIGKILL)
+    async with running_server(tmp_path, "none") as server, own_app(server, settings) as app:
+        await server.stop(signal.SIGTERM)
+        recorder, stop = Recorder(), asyncio.Event()
+        outbox = RedisOutbox(app.redis, Keys("late:"))
+        notifier = Notifier(outbox, {"telegram": recorder}, Pacer({}), consumer="late",
+                            on_gone=_gone, on_migrated=_moved, settings=LOOP)
+        task = asyncio.create_task(notifier.run(stop))
+        await asyncio.sleep(0.3)
+        await server.start()
+        await retried(lambda: outbox.append(event("late", "telegram:1")))
+        try:
+            await wait_until(lambda: recorder.sent or task.done(), within=3)
+            assert not task.done(), f"the notifier died: {task.exception()!r}"
+            assert recorder.sent == [("1", "alert late")]
+        finally:
+            stop.set()
+            await asyncio.wait([task], timeout=5)
