@@ -4,7 +4,6 @@ Bot API stand-in; pressing it sends the command's chart, for its window, as a ph
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,32 +17,11 @@ from services.windows import parse_window
 from tests.e2e.chart_png import assert_chart_png
 from tests.e2e.telegram_standin import (
     BotApiStandIn,
-    replay_app,
-    running_standin,
-    telegram_secrets,
     wait_for,
 )
 
 pytestmark = pytest.mark.timeout(60)
 RENDER_WITHIN = 40.0  # seconds: matplotlib on a busy, shared machine
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with running_standin() as api:
-        yield api
-
-
-@pytest.fixture
-async def app() -> AsyncIterator[App]:
-    async with replay_app() as built:
-        yield built
-
-
-@pytest.fixture
-async def frontend(app: App, standin: BotApiStandIn) -> AsyncIterator[TelegramFrontend]:
-    async with TelegramFrontend(app, telegram_secrets(standin)) as running:
-        yield running
 
 
 async def answer_to(standin: BotApiStandIn, text: str, chat_id: int) -> dict[str, Any]:

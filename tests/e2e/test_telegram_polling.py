@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from html import escape
 
 import pytest
@@ -25,31 +25,11 @@ from services.metrics.yields import YieldsReading
 from services.windows import SINCE_2024, YTD
 from tests.e2e.telegram_standin import (
     BotApiStandIn,
-    replay_app,
-    running_standin,
     telegram_secrets,
     wait_for,
 )
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with running_standin() as api:
-        yield api
-
-
-@pytest.fixture
-async def app() -> AsyncIterator[App]:
-    async with replay_app() as built:
-        yield built
-
-
-@pytest.fixture
-async def frontend(app: App, standin: BotApiStandIn) -> AsyncIterator[TelegramFrontend]:
-    async with TelegramFrontend(app, telegram_secrets(standin)) as running:
-        yield running
 
 
 async def ask(standin: BotApiStandIn, text: str, chat_id: int, **kw: object) -> str:

@@ -14,7 +14,6 @@ from tests.e2e.telegram_standin import (
     command_update,
     replay_app,
     replay_settings,
-    running_standin,
     telegram_secrets,
     wait_for,
 )
@@ -23,12 +22,6 @@ pytestmark = pytest.mark.timeout(30)
 SECRET = "s3cret_Token-42"
 PUBLIC_URL = "https://bot.example.test/telegram"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with running_standin() as api:
-        yield api
 
 
 @pytest.fixture
