@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.helpers import serve_on_loopback
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -100,11 +102,8 @@ class LimitStandin:
         app.router.add_post("/{platform}/send", self._send)
         app.router.add_get("/stats", self._stats)
         app.router.add_get("/results", self._results)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, port = await serve_on_loopback(app)
+        self.url = f"http://127.0.0.1:{port}"
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -32,6 +32,7 @@ from services.families import FAMILIES
 from services.settings import Secrets
 from services.sources.replay import ReplaySource
 from services.windows import STANDARD_WINDOWS, YTD
+from tests.helpers import serve_on_loopback
 from tests.sources.conftest import FakeUpstream
 from tests.sources.test_live import local_config, serve_everything
 
@@ -46,10 +47,8 @@ async def live(args: argparse.Namespace) -> str:
     serve_everything(fake)
     server = web.Application()
     server.router.add_route("GET", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(server, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    runner, port = await serve_on_loopback(server)
+    url = f"http://127.0.0.1:{port}"
     settings = bench_settings(args.prefix).model_copy(
         update={"mode": "live", "sources": local_config(url)})
     try:

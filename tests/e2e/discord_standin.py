@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.helpers import serve_on_loopback
+
 API = "/api/v10"
 APP_ID = "1300000000000000001"
 BOT_USER = {"id": APP_ID, "username": "flowwatch", "discriminator": "0", "global_name": None,
@@ -99,11 +101,7 @@ class DiscordStandin:
         ]
         for method, path, handler in api:
             app.router.add_route(method, API + path, _json_handler(handler))
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def close(self) -> None:

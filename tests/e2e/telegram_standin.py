@@ -27,6 +27,7 @@ from aiohttp import web
 
 from bot.app import App, build_app
 from services.settings import Secrets, Settings, load_settings
+from tests.helpers import serve_on_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-TOKEN"
@@ -156,10 +157,7 @@ class BotApiStandIn:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
+        self._runner, self.port = await serve_on_loopback(app)
 
     async def stop(self) -> None:
         self._closing = True

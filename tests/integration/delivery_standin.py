@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.helpers import serve_on_loopback
+
 Answer = tuple[int, dict[str, Any]]
 OK: Answer = (200, {"ok": True})
 
@@ -87,12 +89,8 @@ class DeliveryStandin:
     async def __aenter__(self) -> DeliveryStandin:
         app = web.Application()
         app.router.add_post("/{platform}/send", self._send)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self._runner, port = await serve_on_loopback(app)
+        self.url = f"http://127.0.0.1:{port}"
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
