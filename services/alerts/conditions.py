@@ -13,7 +13,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from services.alerts.metrics import metric_series, on_or_before, union_calendar
+from services.alerts.lookup import on_or_before
+from services.alerts.metrics import metric_series, union_calendar
 from services.alerts.rules import CHANGE, RANGE, Rule
 from services.baskets import Baskets
 from services.series import MarketData

@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from services.alerts.lookup import EMPTY, closes, on_or_before
 from services.alerts.sector_metrics import capex_to_sector_cap, usage_edge_90d
 from services.baskets import Baskets
 from services.catalog import ASSETS
@@ -27,7 +28,6 @@ from services.windows import DEFAULT_SINCE
 
 MetricFn = Callable[[MarketData, Baskets], pd.Series]
 Inputs = Callable[[Baskets], list[str]]
-EMPTY = pd.Series([], index=pd.DatetimeIndex([]), dtype="float64")
 
 
 @dataclass(frozen=True)
@@ -37,22 +37,6 @@ class MetricDef:
     description: str
     inputs: Inputs
     fn: MetricFn
-
-
-def closes(data: MarketData, key: str) -> pd.Series:
-    ts = data.get(key)
-    return EMPTY if ts is None else ts.values
-
-
-def on_or_before(values: pd.Series, when: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """(value, date) of the last point on or before each timestamp; NaN/NaT when none."""
-    pos = values.index.searchsorted(when, side="right") - 1
-    found = pos >= 0
-    safe = pos.clip(0)
-    vals = np.where(found, values.to_numpy()[safe] if len(values) else np.nan, np.nan)
-    dates = np.where(found, values.index.to_numpy()[safe] if len(values) else np.nan,
-                     np.datetime64("NaT"))
-    return vals.astype("float64"), dates.astype("datetime64[ns]")
 
 
 def window_return(values: pd.Series, calendar: pd.DatetimeIndex, bases: pd.DatetimeIndex,

@@ -11,25 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from services.alerts.lookup import EMPTY, closes, on_or_before
 from services.metrics.aitokens import SECTOR_CAP
 from services.metrics.capex import capex_key
 from services.metrics.usage import FEE_DAYS, RETURN_WINDOW, fees_key
 from services.series import MarketData
 from services.sources.replay import FILING_LAG
-
-EMPTY = pd.Series([], index=pd.DatetimeIndex([]), dtype="float64")
-
-
-def _values(data: MarketData, key: str) -> pd.Series:
-    ts = data.get(key)
-    return EMPTY if ts is None else ts.values
-
-
-def _last_on_or_before(values: pd.Series, when: pd.DatetimeIndex) -> np.ndarray:
-    pos = values.index.searchsorted(when, side="right") - 1
-    if not len(values):
-        return np.full(len(when), np.nan)
-    return np.where(pos >= 0, values.to_numpy(dtype="float64")[pos.clip(0)], np.nan)
 
 
 def common_quarter_capex(data: MarketData, companies: list[str]) -> pd.Series:
@@ -37,7 +24,7 @@ def common_quarter_capex(data: MarketData, companies: list[str]) -> pd.Series:
     their latest filed quarters differ, as /capex shows no common total then)."""
     known = {}
     for ticker in companies:
-        values = _values(data, capex_key(ticker))
+        values = closes(data, capex_key(ticker))
         known[ticker] = pd.Series(values.to_numpy(),
                                   index=pd.DatetimeIndex(values.index) + pd.Timedelta(FILING_LAG))
     calendar = pd.DatetimeIndex(sorted({d for s in known.values() for d in s.index}))
@@ -46,10 +33,10 @@ def common_quarter_capex(data: MarketData, companies: list[str]) -> pd.Series:
     totals = np.zeros(len(calendar))
     ends = []
     for series in known.values():
-        totals += _last_on_or_before(series, calendar)
+        totals += on_or_before(series, calendar)[0]
         as_ends = pd.Series(series.index.to_numpy(dtype="datetime64[ns]").astype("int64"),
                             index=series.index, dtype="float64")
-        ends.append(_last_on_or_before(as_ends, calendar))
+        ends.append(on_or_before(as_ends, calendar)[0])
     same = np.all(np.equal(ends, ends[0]), axis=0)
     return pd.Series(np.where(same, totals, np.nan), index=calendar, dtype="float64")
 
@@ -57,12 +44,12 @@ def common_quarter_capex(data: MarketData, companies: list[str]) -> pd.Series:
 def capex_to_sector_cap(data: MarketData, companies: list[str]) -> pd.Series:
     """Common-quarter capex divided by the AI-token sector market cap on or before each date."""
     capex = common_quarter_capex(data, companies)
-    cap = _values(data, SECTOR_CAP)
+    cap = closes(data, SECTOR_CAP)
     if capex.empty or cap.empty:
         return EMPTY
     calendar = pd.DatetimeIndex(capex.index.union(cap.index))
-    total = _last_on_or_before(capex, calendar)  # NaN while the quarters are not common
-    base = _last_on_or_before(cap, calendar)
+    total = on_or_before(capex, calendar)[0]  # NaN while the quarters are not common
+    base = on_or_before(cap, calendar)[0]
     ratio = np.where(base > 0, total / np.where(base > 0, base, 1.0), np.nan)
     return pd.Series(ratio, index=calendar, dtype="float64")
 
@@ -70,17 +57,17 @@ def capex_to_sector_cap(data: MarketData, companies: list[str]) -> pd.Series:
 def _fees_30d(fees: pd.Series, calendar: pd.DatetimeIndex) -> np.ndarray:
     """Sum of daily fees over the 30 days up to each date (NaN before the first record)."""
     total = fees.cumsum()
-    now = _last_on_or_before(total, calendar)
-    before = _last_on_or_before(total, calendar - pd.Timedelta(days=FEE_DAYS))
+    now = on_or_before(total, calendar)[0]
+    before = on_or_before(total, calendar - pd.Timedelta(days=FEE_DAYS))[0]
     return np.asarray(now - np.nan_to_num(before, nan=0.0), dtype="float64")
 
 
 def _return_90d(values: pd.Series, calendar: pd.DatetimeIndex) -> np.ndarray:
-    end = _last_on_or_before(values, calendar)
+    end = on_or_before(values, calendar)[0]
     pos_end = values.index.searchsorted(calendar, side="right") - 1
     cut = calendar - pd.Timedelta(days=RETURN_WINDOW.days)
     pos_base = values.index.searchsorted(cut, side="right") - 1
-    base = _last_on_or_before(values, cut)
+    base = on_or_before(values, cut)[0]
     ok = (pos_base >= 0) & (pos_base < pos_end) & (base != 0)
     return np.where(ok, (end / np.where(ok, base, 1.0) - 1.0) * 100.0, np.nan)
 
@@ -88,7 +75,7 @@ def _return_90d(values: pd.Series, calendar: pd.DatetimeIndex) -> np.ndarray:
 def usage_edge_90d(data: MarketData, tokens: list[str]) -> pd.Series:
     """Mean 90-day return of usage-backed tokens (fees in the last 30 days) minus that of
     narrative ones (covered by the fees source, no fees); NaN unless both groups are there."""
-    prices = {t: _values(data, t) for t in tokens}
+    prices = {t: closes(data, t) for t in tokens}
     calendar = pd.DatetimeIndex([])
     for values in prices.values():
         calendar = calendar.union(pd.DatetimeIndex(values.index))
@@ -99,7 +86,7 @@ def usage_edge_90d(data: MarketData, tokens: list[str]) -> pd.Series:
     narrative_sum = np.zeros(len(calendar))
     narrative_n = np.zeros(len(calendar))
     for token, values in prices.items():
-        fees = _values(data, fees_key(token))
+        fees = closes(data, fees_key(token))
         if fees.empty or values.empty:
             continue  # not covered: neither group
         ret = _return_90d(values, calendar)

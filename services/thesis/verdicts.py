@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from services.alerts.conditions import Observation, observe_all, rule_series
-from services.alerts.metrics import on_or_before, union_calendar
+from services.alerts.lookup import on_or_before
+from services.alerts.metrics import union_calendar
 from services.alerts.rules import Rule
 from services.alerts.state import AlertState, step
 from services.baskets import Baskets
