@@ -128,6 +128,7 @@ async def main(args: argparse.Namespace) -> int:
                     "echo-rich" if kind == "echo" and args.echo == "rich" else kind,
                     stands[kind], tmp / f"{kind}.json", "--redis-url", args.redis_url,
                     "--prefix", prefix, "--concurrent-updates", str(args.concurrent_updates),
+                    "--connections", str(args.connections),
                     *(("--profile", f"{args.profile}.{kind}") if args.profile else ()))
                 for kind in runs}
         try:
@@ -143,9 +144,11 @@ async def main(args: argparse.Namespace) -> int:
     return report(args, runs, samples)
 
 
-def configured_concurrency() -> int:
-    """PTB's concurrent_updates as config.yaml sets it for flowwatch (and the bench's echo)."""
-    return bench_settings("").telegram.concurrent_updates
+def configured(args: argparse.Namespace) -> str:
+    """The telegram settings both bots run with: config.yaml's, or the what-if values."""
+    telegram = bench_settings("").telegram
+    return (f"concurrent_updates {args.concurrent_updates or telegram.concurrent_updates}, "
+            f"connections {args.connections or telegram.connections}")
 
 
 def report(args: argparse.Namespace, runs: dict[str, list[Round]],
@@ -165,7 +168,7 @@ def report(args: argparse.Namespace, runs: dict[str, list[Round]],
     errors = Counter(s[2] for s in samples["flowwatch"] if s[2].startswith("error"))
     print(machine())
     print(f"{args.n} updates x {args.rounds} rounds (after {min(200, args.n)} warm-up), "
-          f"PTB concurrent_updates {args.concurrent_updates or configured_concurrency()}, "
+          f"telegram {configured(args)}, "
           f"commands: {' '.join(COMMANDS)}\n")
     print(table(("bot", "updates/s (median)", "per round", "callback p50 ms", "p99 ms",
                  "bot CPU ms/update", "stand-in CPU ms/update"), rows))
@@ -195,4 +198,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrent-updates", type=int, default=0,
                         help="what-if for both bots: PTB concurrent_updates(N) instead of "
                         "config.yaml's telegram.concurrent_updates")
+    parser.add_argument("--connections", type=int, default=0,
+                        help="what-if for both bots: N HTTP connections to the Bot API instead "
+                        "of config.yaml's telegram.connections")
     raise SystemExit(asyncio.run(main(parser.parse_args())))

@@ -30,16 +30,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CommandHandler
 
-import bot.telegram.frontend
 from bench.common import REDIS_URL, bench_settings
 from bot.app import build_app
 from bot.telegram.frontend import ALLOWED_UPDATES, TelegramFrontend, build_application
 from bot.telegram.pacing import Pacer, PacingLimits
 from handlers.registry import CommandContext, Registry
 from handlers.reply import Reply
-from services.settings import Secrets
+from services.settings import Secrets, Settings
 from tests.e2e.telegram_standin import TOKEN
 
 UNPACED = PacingLimits(overall=(10**9, 1.0), per_chat=(10**9, 1.0), per_group=(10**9, 1.0))
@@ -107,9 +106,10 @@ async def echo_rich(update: Update, context: Any) -> None:
 
 
 async def run_echo(args: argparse.Namespace, stop: asyncio.Event, samples: Samples) -> None:
-    concurrency = bench_settings(args.prefix).telegram.concurrent_updates  # as flowwatch's
+    telegram = bot_settings(args).telegram  # the same PTB settings as flowwatch's
     application = build_application(TOKEN, args.base_url, webhook=False,
-                                    concurrent_updates=concurrency)
+                                    concurrent_updates=telegram.concurrent_updates,
+                                    connections=telegram.connections)
     callback = echo_rich if args.kind == "echo-rich" else echo
     application.add_handler(CommandHandler(args.commands.split(","), timed(callback, samples)))
     async with application:
@@ -126,7 +126,7 @@ async def run_flowwatch(args: argparse.Namespace, stop: asyncio.Event,
                         samples: Samples) -> None:
     secrets = Secrets(redis_url=args.redis_url, telegram_bot_token=TOKEN,
                       telegram_api_base_url=args.base_url)
-    app = await build_app(bench_settings(args.prefix), secrets)  # its own Redis client
+    app = await build_app(bot_settings(args), secrets)  # its own Redis client
     try:
         await app.refresh()
         app.registry = TimedRegistry(app.registry, samples)
@@ -139,21 +139,15 @@ async def run_flowwatch(args: argparse.Namespace, stop: asyncio.Event,
         await app.aclose()
 
 
-def cap_concurrent_updates(limit: int) -> None:
-    """What-if for both bots: build_application with concurrent_updates(limit), not the
-    telegram.concurrent_updates of config.yaml."""
-
-    class Builder(ApplicationBuilder):  # type: ignore[type-arg]
-        def concurrent_updates(self, value: Any) -> Any:
-            return super().concurrent_updates(limit)
-
-    bot.telegram.frontend.Application = type(  # type: ignore[misc]
-        "Application", (), {"builder": staticmethod(Builder)})
+def bot_settings(args: argparse.Namespace) -> Settings:
+    """config.yaml's settings, with the what-if telegram.* values of the command line."""
+    settings = bench_settings(args.prefix)
+    what_if = {k: v for k, v in (("concurrent_updates", args.concurrent_updates),
+                                 ("connections", args.connections)) if v}
+    return settings.model_copy(update={"telegram": settings.telegram.model_copy(update=what_if)})
 
 
 async def main(args: argparse.Namespace) -> Samples:
-    if args.concurrent_updates:
-        cap_concurrent_updates(args.concurrent_updates)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     samples: Samples = []
@@ -178,7 +172,9 @@ if __name__ == "__main__":
     parser.add_argument("--prefix", default="")
     parser.add_argument("--profile", default="", help="write cProfile stats to this file")
     parser.add_argument("--concurrent-updates", type=int, default=0,
-                        help="what-if: PTB concurrent_updates(N) instead of config.yaml's")
+                        help="what-if: telegram.concurrent_updates N instead of config.yaml's")
+    parser.add_argument("--connections", type=int, default=0,
+                        help="what-if: telegram.connections N instead of config.yaml's")
     logging.basicConfig(level=logging.ERROR)  # error replies are counted, not logged each
     arguments = parser.parse_args()
     Path(arguments.out).write_text(json.dumps(asyncio.run(main(arguments))))

@@ -46,6 +46,10 @@ class TelegramSettings(_Strict):
     # Updates PTB handles at once; far above ~32, its HTTP pool's per-request bookkeeping
     # costs more than the concurrency gains (BENCHMARKS.md, command path).
     concurrent_updates: int = Field(32, ge=1, le=256)
+    # HTTP connections to the Bot API. httpx walks its whole pool on every request: a pool
+    # grown to 31 connections in a burst cost 3.0 ms of CPU per command, 9 cost 2.1 ms
+    # (BENCHMARKS.md, command path). Sends beyond the pool wait for a free connection.
+    connections: int = Field(16, ge=1, le=256)
 
 
 class DiscordSettings(_Strict):

@@ -19,6 +19,7 @@ from bot.telegram.adapter import TelegramAdapter, TelegramApp, bot_commands
 from bot.telegram.pacing import Pacer
 from bot.telegram.send import ReplySender
 from bot.telegram.sender import TelegramAlertSender
+from bot.telegram.transport import JsonRequest
 from bot.telegram.webhook import WebhookServer
 from services.alerts.delivery import Sender
 from services.settings import Secrets, TelegramSettings
@@ -28,7 +29,8 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 SenderHook = Callable[[Sender | None], None]
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
-DEFAULT_CONCURRENT_UPDATES = TelegramSettings().concurrent_updates
+DEFAULTS = TelegramSettings()
+POOL_WAIT_S = 5.0  # a send waits this long for a free connection before failing
 
 
 class TelegramConfigError(Exception):
@@ -53,11 +55,15 @@ def check_config(settings: TelegramSettings, secrets: Secrets) -> None:
 
 
 def build_application(token: str, base_url: str | None, webhook: bool,
-                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES) -> TelegramApp:
+                      concurrent_updates: int = DEFAULTS.concurrent_updates,
+                      connections: int = DEFAULTS.connections) -> TelegramApp:
     """The PTB Application, pointed at a local Bot API server when base_url is set, handling
-    at most `concurrent_updates` updates at once."""
+    at most `concurrent_updates` updates at once over at most `connections` HTTP connections,
+    its calls sent as JSON."""
     protect_token(token)
-    builder = Application.builder().token(token).concurrent_updates(concurrent_updates)
+    request = JsonRequest(connection_pool_size=connections, pool_timeout=POOL_WAIT_S)
+    builder = (Application.builder().token(token).concurrent_updates(concurrent_updates)
+               .request(request))
     if base_url:
         base = base_url.rstrip("/")
         file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base
@@ -78,7 +84,7 @@ class TelegramFrontend:
         self.webhook_mode = self.settings.mode == "webhook"
         self.application = build_application(
             secrets.telegram_bot_token or "", secrets.telegram_api_base_url, self.webhook_mode,
-            self.settings.concurrent_updates)
+            self.settings.concurrent_updates, self.settings.connections)
         self.sender = ReplySender(self.application.bot, pacer)
         TelegramAdapter(app, self.sender).install(self.application)
         self.webhook: WebhookServer | None = None

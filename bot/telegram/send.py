@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache, partial
+from typing import Any
 
 from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
-    Message,
     ReplyParameters,
 )
 from telegram.constants import ParseMode
@@ -18,6 +18,7 @@ from telegram.error import BadRequest
 
 from bot.telegram.pacing import Pacer
 from bot.telegram.render import render_html
+from bot.telegram.transport import plain_call
 from handlers.reply import Reply
 from services.charts.catalog import CHARTS
 
@@ -67,6 +68,26 @@ def _command_markup(command: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+@lru_cache(maxsize=256)
+def _markup_json(command: str) -> dict[str, Any] | None:
+    markup = _command_markup(command)
+    return markup.to_dict() if markup is not None else None
+
+
+def _message_params(chat_id: int | str, text: str, markup: dict[str, Any] | None,
+                    reply_to: int | None) -> dict[str, Any]:
+    """sendMessage's parameters as JSON values: what send_message would post, built without
+    PTB objects (converting those was most of a reply's cost)."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+                              "link_preview_options": {"is_disabled": True}}
+    if markup is not None:
+        params["reply_markup"] = markup
+    if reply_to is not None:
+        params["reply_parameters"] = {"message_id": reply_to,
+                                      "allow_sending_without_reply": True}
+    return params
+
+
 class ReplySender:
     """Posts replies paced at Telegram's limits; a 429 is waited out and retried."""
 
@@ -75,30 +96,33 @@ class ReplySender:
         self.pacer = pacer or Pacer()
 
     async def send_reply(self, chat_id: int | str, reply: Reply,
-                         reply_to: int | None = None) -> list[Message]:
+                         reply_to: int | None = None) -> list[int]:
         """A chart goes as a photo captioned with the reply (text follows if too long);
-        otherwise the text split into messages, with the Refresh button on the last."""
-        sent: list[Message] = []
+        otherwise the text split into messages, with the Refresh button on the last. Returns
+        the ids of the messages sent."""
+        sent: list[int] = []
         texts = render_html(reply)
         if reply.chart_png is not None:
             captions = render_html(reply, CAPTION_LIMIT)
             caption = captions[0] if len(captions) == 1 else None  # else the text follows
             photo = partial(self.bot.send_photo, chat_id, photo=reply.chart_png, caption=caption,
                             parse_mode=ParseMode.HTML, reply_parameters=_reply_to(reply_to))
-            sent.append(await self.pacer.send(chat_id, photo))
+            sent.append((await self.pacer.send(chat_id, photo)).message_id)
             if caption is not None:
                 return sent
             reply_to = None
-        markup = refresh_markup(reply)
+        markup = _markup_json(reply.command) if refresh_markup(reply) is not None else None
         for i, text in enumerate(texts):
-            call = partial(
-                self.bot.send_message, chat_id, text, parse_mode=ParseMode.HTML,
-                link_preview_options=NO_PREVIEW,
-                reply_markup=markup if i == len(texts) - 1 else None,
-                reply_parameters=_reply_to(reply_to) if i == 0 else None)
-            sent.append(await self.pacer.send(chat_id, call))
+            params = _message_params(chat_id, text, markup if i == len(texts) - 1 else None,
+                                     reply_to if i == 0 else None)
+            message = await self.pacer.send(chat_id, partial(self._post, "sendMessage", params))
+            sent.append(int(message["message_id"]))
         logger.debug("telegram sent: chat=%s messages=%d", chat_id, len(sent))
         return sent
+
+    async def _post(self, method: str, params: dict[str, Any]) -> Any:
+        """One Bot API call, errors raised as PTB raises them (RetryAfter, Forbidden, ...)."""
+        return await self.bot.request.post(f"{self.bot.base_url}/{method}", plain_call(params))
 
     async def edit_reply(self, chat_id: int | str, message_id: int, reply: Reply) -> bool:
         """Replace a message with the reply's last part; False when nothing changed."""

@@ -67,6 +67,7 @@ class ApiCall:
     at: float  # time.monotonic() when received
     error: str = ""  # the error description answered, scripted or not
     files: dict[str, bytes] = field(default_factory=dict)  # multipart field -> uploaded bytes
+    content_type: str = ""  # of the request body: application/json, multipart/form-data, ...
 
 
 class _EntityParser(HTMLParser):
@@ -206,7 +207,8 @@ class BotApiStandIn:
             return _error(ApiError(401, "Unauthorized"))
         files: dict[str, bytes] = {}
         params = await _read_params(request, files)
-        call = ApiCall(method, params, time.monotonic(), files=files)
+        call = ApiCall(method, params, time.monotonic(), files=files,
+                       content_type=request.content_type)
         self.calls.append(call)
         try:
             if self._failures[method]:

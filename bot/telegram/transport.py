@@ -1,0 +1,56 @@
+"""The Bot API transport: PTB's HTTPXRequest, except that calls without files go as JSON.
+
+Telegram accepts application/json bodies. Encoding a ~1 kB HTML reply as JSON is one C call;
+the form encoding PTB uses quotes it byte by byte in Python, which was a tenth of the bot's
+CPU per command (bench.command_path). Calls with files stay multipart, as PTB sends them.
+`plain_call` carries parameters that are already JSON values, for the reply hot path; it
+builds PTB's RequestParameter directly (internal to PTB, so the version is pinned).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request._requestparameter import RequestParameter
+
+JSON_HEADERS = {"User-Agent": HTTPXRequest.USER_AGENT, "Content-Type": "application/json"}
+DEFAULT = BaseRequest.DEFAULT_NONE
+
+
+def plain_call(params: dict[str, Any]) -> RequestData:
+    """A Bot API call's parameters, given as plain JSON values (no PTB objects in them)."""
+    return RequestData([RequestParameter(k, v, None) for k, v in params.items()])
+
+
+class JsonRequest(HTTPXRequest):
+    """HTTPXRequest sending JSON bodies; timeouts and errors mapped as HTTPXRequest maps them."""
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = DEFAULT, write_timeout: Any = DEFAULT,
+                         connect_timeout: Any = DEFAULT, pool_timeout: Any = DEFAULT,
+                         ) -> tuple[int, bytes]:
+        if request_data is None or request_data.contains_files:
+            return await super().do_request(url, method, request_data, read_timeout,
+                                            write_timeout, connect_timeout, pool_timeout)
+        configured = self._client.timeout
+        timeout = httpx.Timeout(connect=_given(connect_timeout, configured.connect),
+                                read=_given(read_timeout, configured.read),
+                                write=_given(write_timeout, configured.write),
+                                pool=_given(pool_timeout, configured.pool))
+        body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+        try:
+            response = await self._client.request(method=method, url=url, headers=JSON_HEADERS,
+                                                  timeout=timeout, content=body)
+        except httpx.TimeoutException as exc:  # as HTTPXRequest maps them
+            raise TimedOut from exc
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"httpx.{type(exc).__name__}: {exc}") from exc
+        return response.status_code, response.content
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    return default if isinstance(value, type(DEFAULT)) else value
