@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
 
+from redis.exceptions import RedisError
+
 from bot.app import App
 from bot.text import render_text
 from handlers.digest import digest_reply
@@ -98,11 +100,15 @@ async def collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: boo
                 result = await app.refresh()
                 logger.info("collected: asof=%s ok=%s stale=%s", result.asof,
                             result.families_ok, list(result.families_stale))
+            except RedisError as exc:  # an outage: one line a pass, not a traceback
+                logger.warning("collection skipped: store unavailable (%s)", exc)
             except Exception:
                 logger.exception("collection failed")
         collect = True
         try:
             await evaluate_once(app, evaluator)
+        except RedisError as exc:
+            logger.warning("alert evaluation skipped: store unavailable (%s)", exc)
         except Exception:
             logger.exception("alert evaluation failed")
         with contextlib.suppress(TimeoutError):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from services.alerts.chart_for import alert_chart
 from services.alerts.conditions import Observation, observation, observe_all, rule_series
@@ -73,6 +74,8 @@ class AlertEvaluator:
         for rule, dests in targets:
             try:
                 events += await self._evaluate_rule(rule, dests, readings[rule.id], now)
+            except RedisError:
+                raise  # the store is gone for every rule: end the pass, the next one retries
             except Exception:
                 logger.exception("alert rule failed: rule=%s", rule.id)
         return events
@@ -97,6 +100,8 @@ class AlertEvaluator:
         for dest, change in changes:
             try:
                 events += await self._deliver(rule, dest, change, reading, now)
+            except RedisError:
+                raise
             except Exception:
                 logger.exception("alert delivery failed: rule=%s destination=%s", rule.id, dest)
         return events

@@ -23,11 +23,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
-from bot.alerting import build_notifier, collect_and_evaluate
+from bot.alerting import build_evaluator, build_notifier, collect_and_evaluate
 from bot.app import App, build_app
 from handlers.registry import APOLOGY, Chat
 from handlers.reply import Reply
@@ -293,3 +295,45 @@ async def test_notifier_started_during_an_outage_waits_for_redis(
         finally:
             stop.set()
             await asyncio.wait([task], timeout=5)
+
+
+async def test_an_outage_mid_evaluation_ends_the_pass_without_a_traceback_per_rule(
+        tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """Redis dies while the evaluator walks its rules: the pass ends at the first failure
+    instead of logging a traceback for each remaining rule; the loop logs the outage as one
+    warning per pass (collection and evaluation), and the next pass after the restart fires
+    every rule."""
+    caplog.set_level(logging.INFO)
+    async with running_server(tmp_path, "aof") as server, own_app(server, settings) as app:
+        await app.refresh()
+        for text in ("/alert add btc.price above 1", "/alert add btc.price above 2",
+                     "/alert add btc.price above 3"):
+            assert not (await ask(app, text)).error, text
+        evaluator = build_evaluator(app)
+        update = evaluator.states.update
+
+        async def dies_on_first_rule(*args: Any) -> Any:
+            await server.stop(signal.SIGKILL)
+            return await update(*args)
+
+        evaluator.states.update = dies_on_first_rule  # type: ignore[method-assign]
+        caplog.clear()
+        with pytest.raises(RedisError):
+            await evaluator.evaluate(datetime.now(UTC))
+        assert not [r for r in caplog.records if r.exc_info]
+
+        stop = asyncio.Event()
+        loop = asyncio.create_task(collect_and_evaluate(app, stop))
+        await wait_until(lambda: skipped(caplog, "alert evaluation skipped"))
+        assert skipped(caplog, "collection skipped")
+        assert not [r for r in caplog.records if r.exc_info]  # no traceback in the outage
+        await server.start()
+        evaluator.states.update = update  # type: ignore[method-assign]
+        await wait_until(lambda: "alerts evaluated: events=3" in caplog.text)
+        stop.set()
+        await asyncio.wait_for(loop, timeout=5)
+
+
+def skipped(caplog: pytest.LogCaptureFixture, what: str) -> bool:
+    return any(r.levelno == logging.WARNING and r.getMessage().startswith(what)
+               for r in caplog.records)
