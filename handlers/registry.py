@@ -111,6 +111,12 @@ def parse_command(text: str) -> tuple[str, tuple[str, ...]]:
     return name, tuple(words[1:])
 
 
+def encodable(text: str) -> str:
+    """The text with any lone surrogate as '?'. A client bug can send one (JSON may escape
+    it); it cannot be encoded as UTF-8, so it would fail the reply, the log and Redis."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+
 class Registry:
     def __init__(self, specs: Iterable[CommandSpec]) -> None:
         self._specs: dict[str, CommandSpec] = {}
@@ -139,6 +145,7 @@ class Registry:
 
     async def call(self, ctx: CommandContext, name: str, args: tuple[str, ...]) -> Reply:
         """Run a command by name; user errors become a one-line reply, bugs an apology."""
+        name, args = encodable(name), tuple(encodable(a) for a in args)
         spec = self._specs.get(name)
         if spec is None:
             name = " ".join(name.split())  # echoed on one line, whatever the caller passed

@@ -41,7 +41,7 @@ class JsonRequest(HTTPXRequest):
                                 read=_given(read_timeout, configured.read),
                                 write=_given(write_timeout, configured.write),
                                 pool=_given(pool_timeout, configured.pool))
-        body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+        body = json.dumps(request_data.parameters).encode()  # ASCII: lone surrogates too
         try:
             response = await self._client.request(method=method, url=url, headers=JSON_HEADERS,
                                                   timeout=timeout, content=body)

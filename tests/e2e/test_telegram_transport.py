@@ -38,7 +38,7 @@ async def test_a_command_reply_is_posted_as_json_with_its_objects_nested(
     assert params["link_preview_options"] == {"is_disabled": True}
     buttons = params["reply_markup"]["inline_keyboard"][0]
     assert [b["callback_data"] for b in buttons] == ["r:/btc", "c:/btc"]
-    assert "·" in params["text"]  # not \\u-escaped: the text arrives as rendered
+    assert "·" in params["text"]  # sent escaped (\u00b7), the same text once decoded
 
 
 async def test_a_chart_still_goes_as_multipart_with_its_png(
@@ -60,6 +60,15 @@ async def test_replies_beyond_the_pool_wait_for_a_connection(
     assert [len(ids) for ids in sent] == [1] * 12
     assert [m["text"] for i in range(12) for m in standin.sent_to(4100 + i)] == \
         render_html(reply) * 12
+
+
+async def test_a_lone_surrogate_in_a_command_gets_the_one_line_error(
+        frontend: TelegramFrontend, standin: BotApiStandIn) -> None:
+    """A lone surrogate (a client bug; JSON can carry it escaped) cannot be encoded as UTF-8:
+    it is shown as '?' instead of failing the reply with the generic apology."""
+    await standin.push_update(command_update("/divergence x\ud800y", 78, chat_id=4200))
+    sent = await wait_for(lambda: standin.sent_to(4200), what="the reply")
+    assert sent[0]["text"].startswith("unknown window 'x?y'; try ytd")
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from handlers.registry import CommandSpec, Param
 from services.alerts.metrics import METRICS
 from services.alerts.rules import CONDITIONS
 
-# Lone surrogates are left out: neither Telegram nor Discord delivers them (their JSON is
-# UTF-8), and Python strings from those clients cannot hold them.
-CHARS = st.characters(codec="utf-8")
+# Every code point, lone surrogates included: a client bug can send one (JSON may carry it
+# escaped), and the registry must answer it like any other bad input.
+CHARS = st.characters()
 TRICKY = ["", " ", "\n", "\t", "\u2028", "\u200b", "\x00", "\x1c", "\x85", "&", "<b>", "</pre>",
           "<", ">", "&amp;", "`", "```", "*", "_", "~", "|", "\\", "'", '"', "@", "/", "%s",
           "{}", "ﷺ", "👩‍👩‍👧‍👦", "\u202e", "Ⅻ", "١٢", "\U0001d7d9\U0001d7d8d", "İ", "ß", "ǅ"]
