@@ -1,10 +1,12 @@
 """Leader election on one Redis key, so exactly one collector/evaluator runs at a time.
 
-The leader holds `leader_lock(role)` (SET NX PX) and renews it every ttl/3, but only while
-the value is still its own id; it steps down (cancelling its work) the moment a renewal
-fails. Followers retry every ttl/5, so when a leader dies another takes over at most
-ttl + ttl/5 after the dead leader's last renewal. The lock is advisory: work that must not
-overlap even for a moment also needs a fencing check where it writes.
+The leader holds `leader_lock(role)` (set when absent, with a TTL) and renews it every
+ttl/3, but only while the value is still its own id; it steps down (cancelling its work) the
+moment a renewal fails. A lock still holding this process's own id (a renewal lost in a
+Redis outage that kept the key) is taken back at once: nobody else can hold it. Followers
+retry every ttl/5, so when a leader dies another takes over at most ttl + ttl/5 after the
+dead leader's last renewal. The lock is advisory: work that must not overlap even for a
+moment also needs a fencing check where it writes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ from services.keys import Keys
 
 logger = logging.getLogger(__name__)
 
+_ACQUIRE = """
+local holder = redis.call('get', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0
@@ -37,11 +45,13 @@ class LeaderLock:
                  ttl_ms: int = 10_000) -> None:
         self.redis, self.role, self.owner_id, self.ttl_ms = redis, role, owner_id, ttl_ms
         self.key = keys.leader_lock(role)
+        self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     async def acquire(self) -> bool:
-        return bool(await self.redis.set(self.key, self.owner_id, nx=True, px=self.ttl_ms))
+        """Take the lock if it is free or already ours."""
+        return bool(await self._acquire(keys=[self.key], args=[self.owner_id, self.ttl_ms]))
 
     async def renew(self) -> bool:
         """Extend the lock if it is still ours."""

@@ -55,6 +55,21 @@ async def test_only_the_owner_holds_renews_and_releases(clean_real_redis: Redis,
     assert await b.acquire()
 
 
+async def test_a_lock_still_holding_its_own_id_is_taken_back_at_once(
+        clean_real_redis: Redis, test_prefix: str) -> None:
+    """A leader whose renewal failed in a Redis outage finds its own id still there (AOF
+    kept the key): it leads again without waiting for the lock to expire; others still
+    cannot."""
+    a, b = lock(clean_real_redis, test_prefix, "a"), lock(clean_real_redis, test_prefix, "b")
+    assert await a.acquire()
+    await asyncio.sleep(TTL_MS / 2000)
+    assert await a.acquire()
+    key = Keys(test_prefix).leader_lock("evaluator")
+    assert TTL_MS * 0.8 < await clean_real_redis.pttl(key) <= TTL_MS  # a fresh TTL
+    assert not await b.acquire()
+    assert await a.holder() == "a"
+
+
 async def test_follower_takes_over_within_one_expiry(clean_real_redis: Redis,
                                                      test_prefix: str) -> None:
     dead = lock(clean_real_redis, test_prefix, "dead")
