@@ -18,8 +18,9 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot.redact import protect_environment
+from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import ConsoleSender, HttpSender, Sender
-from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.keys import Keys

@@ -13,9 +13,10 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import HttpSender
 from services.alerts.events import AlertEvent
-from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer, PlatformLimits, Rate
 from services.keys import Keys

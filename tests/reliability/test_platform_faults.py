@@ -24,9 +24,10 @@ from redis.asyncio import Redis
 
 from bot.app import App, build_app
 from handlers.registry import Chat
+from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import HttpSender
 from services.alerts.events import AlertEvent, split_destination
-from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.keys import Keys

@@ -33,10 +33,11 @@ from bot.alerting import build_evaluator, build_notifier, collect_and_evaluate
 from bot.app import App, build_app
 from handlers.registry import APOLOGY, Chat
 from handlers.reply import Reply
+from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import DeliveryResult
 from services.alerts.events import AlertEvent
 from services.alerts.leader import LeaderLock
-from services.alerts.notifier import Notifier, NotifierSettings
+from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer
 from services.keys import Keys
