@@ -88,7 +88,7 @@ class EntryDelivery:
                 return await self._dead(entry, problem or "unreadable entry"), 0
         platform, chat_id = split_destination(entry.event.destination)
         attempt = Attempt(f"{self.owner}:{entry.entry_id}", chat_id,
-                           failures=entry.deliveries - 1)  # earlier hand-outs count as failed
+                          failures=entry.deliveries - 1)  # earlier hand-outs count as failed
         while True:
             async with self.pacer.turn(platform, attempt.chat_id), self._slots[platform]:
                 # The slots also bound this worker's sends and Redis connections per platform.
