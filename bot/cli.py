@@ -18,10 +18,11 @@ from bot.redact import protect_logs
 from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
 from services.alerts.rules import RuleError, parse_rule
+from services.bundle import default_config
 from services.settings import ConfigError, Secrets, Settings, load_settings
 
 logger = logging.getLogger("bot")
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+DEFAULT_CONFIG = default_config()
 
 
 def _asof(text: str) -> date:
@@ -31,7 +32,7 @@ def _asof(text: str) -> date:
         raise argparse.ArgumentTypeError(f"bad date {text[:40]!r}; use YYYY-MM-DD") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m bot") -> argparse.ArgumentParser:
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--replay", action="store_true",
                       help="serve the bundled snapshot (the default unless config.yaml "
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--asof", type=_asof, metavar="YYYY-MM-DD",
                       help="replay as of this date (implies --replay; default: latest "
                            "date all core series share)")
-    parser = argparse.ArgumentParser(prog="python -m bot", description=(
+    parser = argparse.ArgumentParser(prog=prog, description=(
         "flowwatch: capital leaving crypto for AI infrastructure, in live numbers."))
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="config.yaml path")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -64,8 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def entry_point() -> None:
+    """The `flowwatch` console script (the same commands as `python -m bot`)."""
+    sys.exit(main(prog="flowwatch"))
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m bot") -> int:
+    args = build_parser(prog).parse_args(argv)
     load_dotenv()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

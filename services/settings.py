@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from services.alerts.config import AlertsConfig
 from services.baskets import Baskets
+from services.bundle import snapshot_dir
 from services.digest.config import DigestSettings
 from services.sources.live import LiveSourcesConfig
 from services.thesis.config import ThesisConfig
@@ -30,7 +31,7 @@ class StoreSettings(_Strict):
 
 
 class ReplaySettings(_Strict):
-    data_dir: Path = Path("data")
+    data_dir: Path | None = None  # None: the snapshot bundled with the package
 
 
 class CollectorSettings(_Strict):
@@ -79,6 +80,8 @@ class Settings(_Strict):
 
     def data_dir(self) -> Path:
         d = self.replay.data_dir
+        if d is None:
+            return snapshot_dir()
         return d if d.is_absolute() else self.root / d
 
 
