@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from services.alerts.delivery import DeliveryResult, Sender
 from services.alerts.events import AlertEvent, destination_id, split_destination
 from services.alerts.outbox import OutboxEntry, RedisOutbox
+from services.alerts.outcomes import (
+    AlreadySent,
+    DeadLetter,
+    Final,
+    Gone,
+    RetryIn,
+    Sent,
+    TryOutcome,
+)
 from services.alerts.pacing import Pacer
 
 logger = logging.getLogger(__name__)
@@ -80,8 +89,8 @@ class EntryDelivery:
             return str(exc)
         return "" if platform in self.senders else f"no sender for platform {platform!r}"
 
-    async def deliver(self, entry: OutboxEntry) -> tuple[str, int]:
-        """The outcome ("sent", "gone", "dead-lettered ...") and how many sends it took."""
+    async def deliver(self, entry: OutboxEntry) -> tuple[Final, int]:
+        """The outcome and how many sends it took."""
         problem = self._problem(entry)
         if problem or entry.event is None:
             async with self._other_slots:
@@ -92,14 +101,14 @@ class EntryDelivery:
         while True:
             async with self.pacer.turn(platform, attempt.chat_id), self._slots[platform]:
                 # The slots also bound this worker's sends and Redis connections per platform.
-                outcome, wait_s = await self._attempt(entry, entry.event, platform, attempt)
-            if outcome:
+                outcome = await self._attempt(entry, entry.event, platform, attempt)
+            if not isinstance(outcome, RetryIn):
                 return outcome, attempt.sends
-            await asyncio.sleep(wait_s)
+            await asyncio.sleep(outcome.seconds)
 
     async def _attempt(self, entry: OutboxEntry, event: AlertEvent, platform: str,
-                       attempt: Attempt) -> tuple[str, float]:
-        """One try: the final outcome, or '' and how long to wait before the next try."""
+                       attempt: Attempt) -> TryOutcome:
+        """One try: the final outcome, or how long to wait before the next try."""
         if stop := await self._lease(entry, event, attempt):
             return stop
         leased_at = time.monotonic()
@@ -113,40 +122,40 @@ class EntryDelivery:
         attempt.sends += 1
         if result.outcome == "ok":
             await self.outbox.mark_sent_and_ack(entry.entry_id, event, self.settings.sent_ttl_s)
-            return "sent:possible-repeat" if attempt.took_over else "sent", 0.0
+            return Sent(possible_repeat=attempt.took_over)
         if result.outcome == "retry_after":  # not a failure: the platform asked us to wait
             await self.pacer.pause(platform, None if result.global_limit else attempt.chat_id,
                                    result.retry_after)
-            return "", 0.0
+            return RetryIn(0.0)
         if result.outcome == "migrated" and attempt.migrations < MAX_MIGRATIONS:
             attempt.migrations += 1
             new = destination_id(platform, result.new_chat_id)
             await self.on_migrated(destination_id(platform, attempt.chat_id), new)
             attempt.chat_id = result.new_chat_id
-            return "", 0.0
+            return RetryIn(0.0)
         await self.outbox.release(event, attempt.owner)
         if result.outcome == "gone":
             await self.on_gone(event.destination)
             await self.outbox.ack(entry.entry_id)
-            return "gone", 0.0
+            return Gone()
         attempt.failures += 1
         if not result.retryable or attempt.failures >= self.settings.max_attempts:
             reason = f"{attempt.failures} failed attempts; last: {result.error or result.outcome}"
-            return await self._dead(entry, reason), 0.0
-        return "", self._backoff(attempt.failures)
+            return await self._dead(entry, reason)
+        return RetryIn(self._backoff(attempt.failures))
 
     async def _lease(self, entry: OutboxEntry, event: AlertEvent,
-                     attempt: Attempt) -> tuple[str, float] | None:
+                     attempt: Attempt) -> TryOutcome | None:
         """Take (or renew) the send lease; None to go on and send, else the try's result."""
         lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
                                         self.settings.sent_ttl_s)
         if lease.status == "sent":
             await self.outbox.ack(entry.entry_id)
-            return "skipped:already-sent", 0.0
+            return AlreadySent()
         if lease.status == "busy":  # another worker is sending, or died mid-send
-            return "", max(lease.wait_ms, 20) / 1000
+            return RetryIn(max(lease.wait_ms, 20) / 1000)
         if lease.status == "taken-over" and not self.settings.resend_after_crash:
-            return await self._dead(entry, "its sender died mid-send; not sent again"), 0.0
+            return await self._dead(entry, "its sender died mid-send; not sent again")
         attempt.took_over |= lease.status == "taken-over"
         return None
 
@@ -172,9 +181,9 @@ class EntryDelivery:
             logger.exception("chart %r failed event_id=%s", event.chart, event.event_id)
             return None
 
-    async def _dead(self, entry: OutboxEntry, reason: str) -> str:
+    async def _dead(self, entry: OutboxEntry, reason: str) -> DeadLetter:
         await self.outbox.dead_letter(entry.entry_id, entry.event, reason)
-        return f"dead-lettered reason={reason!r}"
+        return DeadLetter(reason)
 
     def _backoff(self, failures: int) -> float:
         delay = self.settings.backoff_s * 2.0 ** (failures - 1)

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Mapping
 
 from redis.exceptions import RedisError
@@ -39,6 +40,7 @@ from services.alerts.attempts import (
 )
 from services.alerts.delivery import Sender
 from services.alerts.outbox import OutboxEntry, RedisOutbox
+from services.alerts.outcomes import DeadLetter, Final
 from services.alerts.pacing import Pacer, SharedSchedule
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,8 @@ class Notifier:
             owner=f"{consumer}:{uuid.uuid4().hex[:8]}",  # unique even if a name is reused
             settings=self.settings, charts=charts)
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # The latest outcomes, newest last: what an operator (or a test) reads back.
+        self.recent: deque[tuple[OutboxEntry, Final]] = deque(maxlen=1000)
         self._next_claim = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -154,8 +158,10 @@ class Notifier:
             logger.exception("alert delivery event_id=%s destination=%s outcome=error "
                              "entry_id=%s (left pending)", event_id, destination, entry.entry_id)
         else:
-            level = logging.WARNING if outcome.startswith("dead") else logging.INFO
+            self.recent.append((entry, outcome))
+            level = logging.WARNING if isinstance(outcome, DeadLetter) else logging.INFO
             logger.log(level, "alert delivery event_id=%s destination=%s outcome=%s sends=%d "
-                       "entry_id=%s", event_id, destination, outcome, sends, entry.entry_id)
+                       "entry_id=%s", event_id, destination, outcome.label, sends,
+                       entry.entry_id)
         finally:
             self._tasks.pop(entry.entry_id, None)
