@@ -20,7 +20,7 @@ from services.digest.store import DigestStore
 from services.hub import ServiceHub
 from services.keys import Keys
 from services.readings import ReadingsService
-from services.redis_client import connect_redis
+from services.redis_client import RedisUrlError, connect_redis
 from services.settings import ConfigError, Secrets, Settings
 from services.sources import SeriesSource
 from services.sources.live import build_live_sources
@@ -80,7 +80,12 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
             await session.close()
             raise ConfigError(f"config: {exc}") from None
         keys = Keys(settings.store.prefix)
-    redis = redis or connect_redis(secrets.redis_url)
+    try:
+        redis = redis or connect_redis(secrets.redis_url)
+    except RedisUrlError as exc:
+        if session is not None:
+            await session.close()
+        raise ConfigError(str(exc)) from None
     store = MetricStore(redis, keys)
     collector = Collector(sources, store, settings.baskets, today=_today)
     mode = "replay" if replay else "live"

@@ -15,7 +15,6 @@ import signal
 import sys
 
 import aiohttp
-from redis.asyncio import Redis
 
 from bot.redact import protect_environment
 from services.alerts.attempts import NotifierSettings
@@ -24,6 +23,7 @@ from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.keys import Keys
+from services.redis_client import RedisUrlError, connect_redis
 
 logger = logging.getLogger("bot.worker")
 HTTP_PLATFORMS = ("telegram", "discord")
@@ -32,7 +32,8 @@ HTTP_PLATFORMS = ("telegram", "discord")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot.worker",
                                      description="Deliver queued alerts (one notifier worker).")
-    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--redis-url", required=True,
+                        help="redis://, redis+cluster:// or redis+sentinel:// (see README)")
     parser.add_argument("--prefix", default="fw:", help="Redis key prefix")
     parser.add_argument("--consumer", required=True, help="this worker's consumer name")
     parser.add_argument("--http-sender-url", default="",
@@ -75,7 +76,7 @@ async def run_worker(args: argparse.Namespace) -> None:
                                 resend_after_crash=args.resend_after_crash,
                                 shared_pacing=not args.local_pacing)
     limits = {p: limit.faster(args.pacing_speedup) for p, limit in DEFAULT_LIMITS.items()}
-    redis = Redis.from_url(args.redis_url, decode_responses=True)
+    redis = connect_redis(args.redis_url)
     try:
         async with aiohttp.ClientSession() as session:
             senders: dict[str, Sender] = {"console": ConsoleSender()}
@@ -103,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     # Every secret in the environment, as `python -m bot` does, and the password of the
     # --redis-url this worker was given (its REDIS_URL may be unset or another one).
     protect_environment(args.redis_url)
-    asyncio.run(run_worker(args))
+    try:
+        asyncio.run(run_worker(args))
+    except RedisUrlError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,10 +1,11 @@
-"""Shared fixtures: real Redis (required in CI), the embedded store, a replay app."""
+"""Shared fixtures: real Redis (required in CI), the Redis test matrix (one node, a Cluster,
+a Sentinel group), the embedded store, a replay app."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import fakeredis
@@ -14,8 +15,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.app import App, build_app
 from services.keys import Keys
+from services.redis_client import connect_redis
 from services.settings import Secrets, Settings, load_settings
 from services.store import MetricStore
+from tests.redis_topology import Cluster, SentinelGroup, running_cluster, running_sentinel_group
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("FLOWWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -46,6 +49,44 @@ async def drop_prefix(client: Redis, prefix: str) -> None:
         await client.delete(*keys)
 
 
+# The Redis test matrix: "real" (the one node at REDIS_URL), "cluster" (3 masters with a
+# replica each) and "sentinel" (1 master, 1 replica, 3 sentinels), the latter two started by
+# the session from the installed redis-server. In CI a topology that cannot start fails.
+REDIS_KINDS = ("real", "cluster", "sentinel")
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with running_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelGroup]:
+    with running_sentinel_group(tmp_path_factory.mktemp("redis-sentinel")) as group:
+        yield group
+
+
+async def connect_kind(request: pytest.FixtureRequest, kind: str) -> Redis:
+    """A client of the matrix's `kind`, through connect_redis as every process gets one."""
+    if kind == "real":
+        return await connect_real_redis()
+    topology: Cluster | SentinelGroup = request.getfixturevalue(f"redis_{kind}")
+    client = connect_redis(topology.url)
+    await client.ping()
+    return client
+
+
+@pytest.fixture(params=REDIS_KINDS)
+async def matrix_redis(request: pytest.FixtureRequest, test_prefix: str
+                       ) -> AsyncIterator[Redis]:
+    """Real Redis as one node, a Cluster and a Sentinel group: the core tests run on each."""
+    client = await connect_kind(request, request.param)
+    yield client
+    await drop_prefix(client, test_prefix)
+    await client.aclose()
+
+
 @pytest.fixture
 async def real_redis() -> AsyncIterator[Redis]:
     client = await connect_real_redis()
@@ -64,11 +105,11 @@ async def clean_real_redis(real_redis: Redis, test_prefix: str) -> AsyncIterator
     await drop_prefix(real_redis, test_prefix)
 
 
-@pytest.fixture(params=["real", "embedded"])
+@pytest.fixture(params=[*REDIS_KINDS, "embedded"])
 async def store(request: pytest.FixtureRequest, test_prefix: str) -> AsyncIterator[MetricStore]:
-    """The metric store on a real Redis server and on the embedded one alike."""
-    if request.param == "real":
-        redis = await connect_real_redis()
+    """The metric store on every kind of real Redis and on the embedded one alike."""
+    if request.param != "embedded":
+        redis = await connect_kind(request, request.param)
         yield MetricStore(redis, Keys(test_prefix))
         await drop_prefix(redis, test_prefix)
         await redis.aclose()

@@ -10,7 +10,7 @@ import fakeredis
 import pytest
 from redis.asyncio import Redis
 
-from tests.conftest import connect_real_redis, drop_prefix
+from tests.conftest import REDIS_KINDS, connect_kind, drop_prefix
 from tests.integration.alert_fixtures import ListOutbox, alerts_service, evaluator, save_btc
 
 pytestmark = pytest.mark.redis
@@ -19,12 +19,13 @@ NOW = datetime(2024, 1, 3, 12, tzinfo=UTC)
 TG, DC = "telegram:-1001", "discord:42"
 
 
-@pytest.fixture(params=["real", "embedded"])
+@pytest.fixture(params=[*REDIS_KINDS, "embedded"])
 async def two_clients(request: pytest.FixtureRequest,
                       test_prefix: str) -> AsyncIterator[tuple[Redis, Redis]]:
     """Two connections to one server: two processes sharing Redis."""
-    if request.param == "real":
-        first, second = await connect_real_redis(), await connect_real_redis()
+    if request.param != "embedded":
+        first = await connect_kind(request, request.param)
+        second = await connect_kind(request, request.param)
         yield first, second
         await drop_prefix(first, test_prefix)
     else:

@@ -16,8 +16,8 @@ def event(n: int, destination: str = "telegram:100") -> AlertEvent:
                       "2026-05-29T10:00:00+00:00")
 
 
-async def test_append_read_ack(clean_real_redis: Redis, test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+async def test_append_read_ack(matrix_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
     await outbox.append(event(0))  # before the group exists: still delivered
     await outbox.ensure_group()
     await outbox.ensure_group()  # idempotent
@@ -30,9 +30,9 @@ async def test_append_read_ack(clean_real_redis: Redis, test_prefix: str) -> Non
     assert await outbox.pending_count() == 1
 
 
-async def test_unacked_entry_is_reclaimed_after_min_idle(clean_real_redis: Redis,
+async def test_unacked_entry_is_reclaimed_after_min_idle(matrix_redis: Redis,
                                                         test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
     await outbox.ensure_group()
     await outbox.append(event(1))
     [taken] = await outbox.read("a", count=10)
@@ -42,8 +42,8 @@ async def test_unacked_entry_is_reclaimed_after_min_idle(clean_real_redis: Redis
     assert (claimed.entry_id, claimed.event, claimed.deliveries) == (taken.entry_id, event(1), 2)
 
 
-async def test_touched_entry_is_not_reclaimed(clean_real_redis: Redis, test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+async def test_touched_entry_is_not_reclaimed(matrix_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
     await outbox.ensure_group()
     await outbox.append(event(1))
     [taken] = await outbox.read("a", count=10)
@@ -53,8 +53,8 @@ async def test_touched_entry_is_not_reclaimed(clean_real_redis: Redis, test_pref
     assert await outbox.claim_stale("b", min_idle_ms=200, count=10) == []
 
 
-async def test_lease_then_sent_marker(clean_real_redis: Redis, test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+async def test_lease_then_sent_marker(matrix_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
     await outbox.ensure_group()
     await outbox.append(event(1))
     [entry] = await outbox.read("a", count=10)
@@ -70,9 +70,9 @@ async def test_lease_then_sent_marker(clean_real_redis: Redis, test_prefix: str)
     assert await outbox.pending_count() == 0
 
 
-async def test_expired_lease_is_taken_over_knowingly(clean_real_redis: Redis,
+async def test_expired_lease_is_taken_over_knowingly(matrix_redis: Redis,
                                                     test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
     assert await outbox.lease(event(1), "a:1", 100) == Lease("ours")
     await asyncio.sleep(0.15)  # a died mid-send
     assert await outbox.lease(event(1), "b:2", 5000) == Lease("taken-over")
@@ -80,8 +80,8 @@ async def test_expired_lease_is_taken_over_knowingly(clean_real_redis: Redis,
     assert await outbox.lease(event(1), "c:3", 5000) == Lease("ours")  # released: nothing sent
 
 
-async def test_dead_letter_acks_and_is_listed(clean_real_redis: Redis, test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+async def test_dead_letter_acks_and_is_listed(matrix_redis: Redis, test_prefix: str) -> None:
+    outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
     await outbox.ensure_group()
     for n in range(3):
         await outbox.append(event(n))
