@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from handlers.alert_metrics import metrics_reply
 from handlers.args import no_args
 from handlers.errors import UserError
 from handlers.registry import CommandContext, CommandGroup, Param
@@ -56,7 +57,10 @@ def _state_text(status: RuleStatus) -> str:
 
 @commands.command(name="alerts")
 async def alerts(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Alert rules for this chat: subscriptions and each rule's state."""
+    """This chat's alert rules.
+
+    Alert rules for this chat: subscriptions and each rule's state.
+    """
     no_args(args)
     view = await _service(ctx).overview(_dest(ctx))
     rows = tuple((s.rule.id, s.rule.rule.describe(), "yes" if s.subscribed else "no",
@@ -72,7 +76,10 @@ async def alerts(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command(RULE_OR_ALL, changes_settings=True)
 async def subscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Get alerts here when a rule fires (one rule id, or all)."""
+    """Get alerts here.
+
+    Get alerts here when a rule fires (one rule id, or all).
+    """
     if len(args) > 1:
         raise UserError("give one rule id, or all")
     with _as_user_error():
@@ -82,7 +89,10 @@ async def subscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command(RULE_OR_ALL, changes_settings=True)
 async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Stop alerts here for one rule id, or all."""
+    """Stop alerts here.
+
+    Stop alerts here for one rule id, or all.
+    """
     if len(args) > 1:
         raise UserError("give one rule id, or all")
     with _as_user_error():
@@ -97,14 +107,13 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     name="alert",
 )
 async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Add or remove a custom alert rule, or list the metrics rules can watch."""
+    """Add or remove an alert rule.
+
+    Add or remove a custom alert rule, or list the metrics rules can watch.
+    """
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     if action == "metrics":
-        rows = tuple((m.id, m.unit, m.description) for m in _service(ctx).metrics())
-        return Reply(title="Alert metrics", tables=(Table(("metric", "unit", "what"), rows),),
-                     notes=(f"Rule grammar: {GRAMMAR}",
-                            "Percent metrics are in percent: btc.drawdown below -20 means "
-                            "more than 20% below the high."))
+        return metrics_reply(_service(ctx).metrics(), rest, GRAMMAR)
     if action not in ("add", "rm") or not rest:
         raise UserError("expected add <rule>, rm <id> or metrics")
     await _require_admin(ctx)
@@ -120,7 +129,10 @@ async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 @commands.command(Param("duration", "how long, like 30m, 6h, 1d (at most 30d)", required=True),
                   changes_settings=True)
 async def mute(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Pause alerts in this chat for a while."""
+    """Pause alerts here.
+
+    Pause alerts in this chat for a while.
+    """
     if len(args) != 1:
         raise UserError("give one duration, like 6h or 1d")
     with _as_user_error():
@@ -130,7 +142,10 @@ async def mute(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command(changes_settings=True)
 async def unmute(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Resume alerts in this chat."""
+    """Resume alerts here.
+
+    Resume alerts in this chat.
+    """
     no_args(args)
     was_muted = await _service(ctx).unmute(_dest(ctx))
     return Reply(title="Alerts resumed here" if was_muted else "Alerts were not muted here")

@@ -33,7 +33,10 @@ CAPTIONS = {
 
 @commands.command(CHART, WINDOW)
 async def chart(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Draw a chart: divergence, btc, stablecoins, yields, aitokens or capex."""
+    """Draw a chart.
+
+    Draw a chart: divergence, btc, stablecoins, yields, aitokens or capex.
+    """
     if not args or args[0].lower() not in CHARTS:
         shown = f"unknown chart '{args[0][:30]}'" if args else "name a chart"
         raise UserError(f"{shown}; try {', '.join(CHARTS)}")

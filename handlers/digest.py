@@ -84,7 +84,10 @@ def _setting(current: Digest | None, now: datetime) -> Reply:
     Param("tz", f"for on: {ZONE_HELP} (default UTC)"),
 )
 async def digest(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Get the daily brief with the divergence chart here (on [HH:MM] [tz], or off)."""
+    """Daily brief here.
+
+    Get the daily brief with the divergence chart here (on [HH:MM] [tz], or off).
+    """
     store, dest = _store(ctx), destination_id(ctx.chat.platform, ctx.chat.chat_id)
     action = args[0].lower() if args else ""
     if not action:

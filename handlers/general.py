@@ -22,27 +22,38 @@ INTRO = ("flowwatch tracks capital leaving crypto for AI infrastructure: AI chip
 
 @commands.command()
 async def start(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """What flowwatch is and where to begin."""
+    """What flowwatch is.
+
+    What flowwatch is and where to begin.
+    """
     return Reply(title="Welcome to flowwatch", notes=(INTRO, "Try /brief, or /help for all "
                                                       "commands."))
 
 
 @commands.command(Param("command", "a command name for its details"), name="help")
 async def help_(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """List every command, or explain one."""
+    """Commands, or one in detail.
+
+    List every command, or explain one.
+    """
     if args:
         spec = ctx.registry.get(args[0].lstrip("/").lower())
         if spec is None:
             return await ctx.registry.call(ctx, args[0].lstrip("/").lower()[:40], ())
         notes = tuple(f"{p.name}: {p.help}" for p in spec.params)
-        return Reply(title=f"{spec.usage} — {spec.help}", notes=notes)
-    rows = tuple((spec.usage, spec.help) for spec in ctx.registry)
-    return Reply(title="flowwatch commands", tables=(Table(("command", "what it does"), rows),))
+        admins = ("In groups, only admins can use it.",) if spec.changes_settings else ()
+        return Reply(title=spec.usage, notes=(spec.details or spec.help, *notes, *admins))
+    lines = tuple(f"/{spec.name} — {spec.help.rstrip('.')}" for spec in ctx.registry)
+    return Reply(title="flowwatch commands",
+                 notes=(*lines, "Details of one: /help <command>, e.g. /help divergence."))
 
 
 @commands.command()
 async def brief(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """One-screen digest of every signal."""
+    """Every signal on one screen.
+
+    One-screen digest of every signal.
+    """
     no_args(args)
     r = ctx.hub.readings
     div = await r.get("divergence", DivergenceReading, SINCE_2024)
@@ -71,7 +82,10 @@ async def brief(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command()
 async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Freshness and health of every data source and metric."""
+    """Data freshness and health.
+
+    Freshness and health of every data source and metric.
+    """
     no_args(args)
     statuses = await ctx.hub.readings.source_statuses()
     snaps = await ctx.hub.readings.snapshots()

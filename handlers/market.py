@@ -22,7 +22,10 @@ def _asset_rows(rows: tuple[AssetReturn, ...]) -> list[tuple[str, ...]]:
 
 @commands.command(WINDOW)
 async def divergence(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """AI chip and memory stocks vs BTC/ETH: returns, baskets and the spread."""
+    """AI stocks vs crypto.
+
+    AI chip and memory stocks vs BTC/ETH: returns, baskets and the spread.
+    """
     window = window_arg(args, SINCE_2024)
     got = await ctx.hub.readings.get("divergence", DivergenceReading, window)
     r = got.reading
@@ -61,7 +64,10 @@ def _coin_rows(c: CoinReading) -> list[tuple[str, str]]:
 
 @commands.command()
 async def btc(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Bitcoin price, drawdown from its all-time high, YTD vs the S&P 500, ETH alongside."""
+    """Bitcoin vs its high and the S&P.
+
+    Bitcoin price, drawdown from its all-time high, YTD vs the S&P 500, ETH alongside.
+    """
     no_args(args)
     got = await ctx.hub.readings.get("btc", BtcReading)
     r = got.reading

@@ -24,7 +24,10 @@ def _supply_row(s: SupplyReading) -> tuple[str, ...]:
 
 @commands.command()
 async def stablecoins(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Stablecoin supply: total, USDT, USDC, 7/30/90-day change and all-time high."""
+    """Stablecoin supply.
+
+    Stablecoin supply: total, USDT, USDC, 7/30/90-day change and all-time high.
+    """
     no_args(args)
     got = await ctx.hub.readings.get("stablecoins", StablecoinReading)
     r = got.reading
@@ -50,7 +53,10 @@ async def stablecoins(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command()
 async def yields(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """3-month T-bill vs DeFi USDC lending APY, and the spread in basis points."""
+    """DeFi yield vs T-bill.
+
+    3-month T-bill vs DeFi USDC lending APY, and the spread in basis points.
+    """
     no_args(args)
     got = await ctx.hub.readings.get("yields", YieldsReading)
     r = got.reading

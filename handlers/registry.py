@@ -68,6 +68,7 @@ class CommandSpec:
     handler: Handler
     params: tuple[Param, ...] = ()
     changes_settings: bool = False
+    details: str = ""  # what /help <command> adds to the one-line help
 
     @property
     def usage(self) -> str:
@@ -78,7 +79,8 @@ class CommandSpec:
 
 
 class CommandGroup:
-    """Collects the commands of one handler module; the help line is the docstring."""
+    """Collects the commands of one handler module. The docstring's first line is the short
+    help (the /help list, the command menus); the paragraph after it, the details."""
 
     def __init__(self) -> None:
         self.specs: list[CommandSpec] = []
@@ -91,10 +93,11 @@ class CommandGroup:
             self.specs.append(
                 CommandSpec(
                     name=name or fn.__name__,
-                    help=doc[0] if doc else fn.__name__,
+                    help=doc[0].strip() if doc else fn.__name__,
                     handler=fn,
                     params=params,
                     changes_settings=changes_settings,
+                    details=" ".join(line.strip() for line in doc[1:] if line.strip()),
                 )
             )
             return fn

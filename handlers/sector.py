@@ -16,7 +16,10 @@ commands = CommandGroup()
 
 @commands.command(WINDOW)
 async def aitokens(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """AI tokens: return, drawdown from peak, equal-weight index, sector market cap."""
+    """AI-token drawdown.
+
+    AI tokens: return, drawdown from peak, equal-weight index, sector market cap.
+    """
     window = window_arg(args, YTD)
     got = await ctx.hub.readings.get("aitokens", AiTokensReading, window)
     r = got.reading
@@ -49,7 +52,10 @@ async def aitokens(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command()
 async def capex(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Hyperscaler capex: latest quarter and trailing four quarters per company."""
+    """Hyperscaler capex.
+
+    Hyperscaler capex: latest quarter and trailing four quarters per company.
+    """
     no_args(args)
     got = await ctx.hub.readings.get("capex", CapexReading)
     r = got.reading
@@ -72,7 +78,10 @@ async def capex(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 @commands.command()
 async def usage(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """AI tokens' annualized on-chain fees vs market cap: usage-backed or narrative."""
+    """AI-token fees vs market cap.
+
+    AI tokens' annualized on-chain fees vs market cap: usage-backed or narrative.
+    """
     no_args(args)
     got = await ctx.hub.readings.get("usage", UsageReading)
     r = got.reading

@@ -81,7 +81,10 @@ def _claim_number(args: tuple[str, ...]) -> int | None:
 
 @commands.command(Param("claim", "a claim number: its full verdict history"))
 async def thesis(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
-    """Fact-check the rotation story: each claim, its verdict and since when."""
+    """Fact-check the story.
+
+    Fact-check the rotation story: each claim, its verdict and since when.
+    """
     wanted = _claim_number(args)
     card, ref, notes = await _scorecard(ctx, wanted)
     tables = [claim_table(r) for r in card.claims]

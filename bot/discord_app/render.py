@@ -1,4 +1,7 @@
-"""Render a neutral Reply as Discord messages: embeds within every Discord limit."""
+"""Render a neutral Reply as Discord messages: embeds within every Discord limit.
+
+A table that fits a phone (PHONE_WIDTH monospace characters) is an aligned code block; a
+wider one becomes embed fields or markdown cards (bot/discord_app/cards.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 import discord
 from discord.utils import escape_markdown
 
+from bot.discord_app.cards import PHONE_WIDTH, Field, card_blocks, table_fields
 from bot.text import render_table
 from handlers.reply import Reply, Table
 
@@ -23,6 +27,18 @@ CHART_NAME = "chart.png"
 PAGE_SUFFIX_MAX = len(" (99/99)")
 FENCE_OPEN, FENCE_CLOSE = "```\n", "\n```"
 BACKTICK_LOOKALIKE = "\u02cb"  # a ` inside a cell would end the code block early
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One embed's body: a description, or a heading over fields."""
+
+    description: str = ""
+    fields: tuple[Field, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.description) + sum(f.size for f in self.fields)
 
 
 @dataclass(frozen=True)
@@ -83,13 +99,36 @@ def _fence(heading: str, header: list[str], rows: list[str], cont: bool) -> str:
     return heading + FENCE_OPEN + "\n".join([*header, *rows]) + FENCE_CLOSE
 
 
-def _blocks(reply: Reply, limit: int) -> list[str]:
-    blocks: list[str] = []
+def fits_phone(table: Table) -> bool:
+    return all(len(line) <= PHONE_WIDTH for line in render_table(table)[bool(table.heading):])
+
+
+def _parts(reply: Reply, limit: int) -> list[_Part]:
+    """Embed bodies in reply order: runs of text blocks packed into descriptions, and each
+    wide table that fits one embed's fields as its own embed."""
+    parts: list[_Part] = []
+    text: list[str] = []
+
+    def flush() -> None:
+        parts.extend(_Part(description=d) for d in _pack(text, limit))
+        text.clear()
+
     for table in reply.tables:
-        blocks.extend(_table_blocks(table, limit))
-    for note in reply.notes:
-        blocks.extend(_split_text(escape_markdown(note), limit))
-    return blocks
+        if fits_phone(table):
+            text.extend(_table_blocks(table, limit))
+            continue
+        fields = table_fields(table)
+        heading = f"**{escape_markdown(clip(table.heading, 200))}**" if table.heading else ""
+        if fields is None:
+            text.extend([heading] if heading else [])
+            text.extend(piece for card in card_blocks(table) for piece in _split_text(card, limit))
+            continue
+        flush()
+        parts.append(_Part(description=heading, fields=tuple(fields)))
+    text.extend(piece for note in reply.notes for piece in _split_text(escape_markdown(note),
+                                                                       limit))
+    flush()
+    return parts
 
 
 def _pack(items: list[str], limit: int, sep: str = "\n") -> list[str]:
@@ -103,17 +142,24 @@ def _pack(items: list[str], limit: int, sep: str = "\n") -> list[str]:
     return packed
 
 
-def _pages(descriptions: list[str], budget: int) -> list[list[str]]:
-    """Group embed descriptions into messages: at most 10 embeds and `budget` characters each."""
-    pages: list[list[str]] = []
+def _pages(parts: list[_Part], budget: int) -> list[list[_Part]]:
+    """Group embed bodies into messages: at most 10 embeds and `budget` characters each."""
+    pages: list[list[_Part]] = []
     used = 0
-    for desc in descriptions:
-        if not pages or len(pages[-1]) == EMBEDS_PER_MESSAGE or used + len(desc) > budget:
+    for part in parts:
+        if not pages or len(pages[-1]) == EMBEDS_PER_MESSAGE or used + part.size > budget:
             pages.append([])
             used = 0
-        pages[-1].append(desc)
-        used += len(desc)
-    return pages or [[""]]
+        pages[-1].append(part)
+        used += part.size
+    return pages or [[_Part()]]
+
+
+def _embed(part: _Part) -> discord.Embed:
+    embed = discord.Embed(description=part.description or None, colour=COLOUR)
+    for field in part.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    return embed
 
 
 def render_messages(reply: Reply) -> list[OutgoingMessage]:
@@ -124,11 +170,11 @@ def render_messages(reply: Reply) -> list[OutgoingMessage]:
     footer = clip(reply.footer, FOOTER_MAX)
     budget = EMBED_TOTAL_MAX - len(title) - PAGE_SUFFIX_MAX - len(footer)
     room = min(DESCRIPTION_MAX, budget)
-    pages = _pages(_pack(_blocks(reply, room), room), budget)
+    pages = _pages(_parts(reply, room), budget)
     messages = []
     for number, page in enumerate(pages, start=1):
         paged = title if len(pages) == 1 else f"{title} ({number}/{len(pages)})"
-        embeds = [discord.Embed(description=desc or None, colour=COLOUR) for desc in page]
+        embeds = [_embed(part) for part in page]
         embeds[0].title = paged
         chart = reply.chart_png if number == 1 else None
         if chart is not None:

@@ -1,4 +1,8 @@
-"""Render a neutral Reply as Telegram HTML messages, each within Telegram's 4,096 limit."""
+"""Render a neutral Reply as Telegram HTML messages, each within Telegram's 4,096 limit.
+
+Laid out for a phone: a table whose lines fit PHONE_WIDTH monospace characters stays an
+aligned <pre> block; a wider one becomes cards (a bold heading per row, one "label: value"
+line per cell), which wrap gracefully in a proportional font. Chosen per table, by width."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from handlers.reply import Reply, Table
 
 MESSAGE_LIMIT = 4096
 RENDERED_REPLIES_KEPT = 256
+PHONE_WIDTH = 34  # monospace characters a phone shows on one line (35-40), with a margin
 _WRAP = {"b": ("<b>", "</b>"), "i": ("<i>", "</i>"), "pre": ("<pre>", "</pre>"), "": ("", "")}
 
 
@@ -37,9 +42,14 @@ def _lines(reply: Reply) -> list[_Line]:
             out.append(_Line(block, "b", table.heading))
             block += 1
         rendered = render_table(replace(table, heading=""))
-        header = rendered[0] if _has_columns(table) and rendered else ""
-        out += [_Line(block, "pre", line, header if i else "") for i, line in enumerate(rendered)]
-        block += 1
+        if all(len(line) <= PHONE_WIDTH for line in rendered):
+            header = rendered[0] if _has_columns(table) and rendered else ""
+            out += [_Line(block, "pre", line, header if i else "")
+                    for i, line in enumerate(rendered)]
+            block += 1
+        else:
+            cards, block = _cards(table, block)
+            out += cards
     if reply.notes:
         out += [_Line(block, "", note) for note in reply.notes]
         block += 1
@@ -52,19 +62,43 @@ def _has_columns(table: Table) -> bool:
     return any(table.columns)
 
 
+def _pair(label: str, value: str) -> str:
+    return f"{label}: {value}" if label and value else label or value
+
+
+def _cards(table: Table, block: int) -> tuple[list[_Line], int]:
+    """A wide table as cards: 'label: value' lines (two columns: one line per row), else a
+    bold heading per row (its first cell) over one line per other non-empty cell."""
+    if max(map(len, table.rows), default=0) <= 2:  # a label and a value
+        lines = [_Line(block, "", _pair(row[0], " ".join(row[1:]))) for row in table.rows]
+        return lines, block + 1
+    out: list[_Line] = []
+    for head, *cells in table.rows:
+        out.append(_Line(block, "b", head))
+        labels = [*table.columns[1:], *[""] * len(cells)]
+        out += [_Line(block, "", _pair(label, cell))
+                for label, cell in zip(labels, cells, strict=False) if cell]
+        block += 1
+    return out, block
+
+
 def _render(lines: list[_Line]) -> str:
-    """HTML for consecutive lines: one wrapped element per block, blocks a blank line apart."""
+    """HTML for consecutive lines: one wrapped element per run of one style in a block, runs
+    a line apart, blocks a blank line apart."""
     if lines and lines[0].header:
         lines = [replace(lines[0], text=lines[0].header, header=""), *lines]
-    blocks: list[str] = []
+    html: list[str] = []
     current: list[str] = []
     for i, line in enumerate(lines):
         current.append(escape(line.text, quote=False))
-        if i + 1 == len(lines) or lines[i + 1].block != line.block:
+        following = lines[i + 1] if i + 1 < len(lines) else None
+        if following is None or (following.block, following.style) != (line.block, line.style):
             start, end = _WRAP[line.style]
-            blocks.append(start + "\n".join(current) + end)
+            html.append(start + "\n".join(current) + end)
+            if following is not None:
+                html.append("\n\n" if following.block != line.block else "\n")
             current = []
-    return "\n\n".join(blocks)
+    return "".join(html)
 
 
 def _cut(line: _Line, limit: int) -> list[_Line]:

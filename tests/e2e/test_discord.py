@@ -107,6 +107,7 @@ def text_of(messages: list[dict[str, Any]]) -> str:
         for e in m["embeds"]:
             parts += [e.get("title", ""), e.get("description", ""),
                       e.get("footer", {}).get("text", "")]
+            parts += [f"{f['name']}: {f['value']}" for f in e.get("fields", [])]
     return "\n".join(parts)
 
 
@@ -220,7 +221,7 @@ COMMANDS: dict[str, tuple[dict[str, str], str, Callable[[App], Awaitable[str]]]]
     "capex": ({}, "Hyperscaler capex", _capex),
     "brief": ({}, "flowwatch brief", _brief),
     "status": ({}, "flowwatch status", lambda _: _fixed("Mode: replay")),
-    "help": ({}, "flowwatch commands", lambda _: _fixed("/divergence [window]")),
+    "help": ({}, "flowwatch commands", lambda _: _fixed("/divergence — AI stocks vs crypto")),
     "start": ({}, "Welcome to flowwatch", lambda _: _fixed("Try /brief")),
 }
 
@@ -342,7 +343,7 @@ async def test_chart_is_attached_to_the_first_embed(app: App, standin: DiscordSt
 
 # -- long replies and channel delivery --------------------------------------------------------
 
-ROWS = tuple((f"row-{i:04d}", f"{i * 1.5:+.1f}%", "detail " + "x" * (i % 40))
+ROWS = tuple((f"row-{i:04d}", f"{i * 1.5:+.1f}%", "d" + "x" * (i % 12))  # fits a phone
              for i in range(450))
 LONG = Reply(title="Long synthetic report " + "T" * 300,
              tables=(Table(("item", "change", "detail"), ROWS, "Every row"),),

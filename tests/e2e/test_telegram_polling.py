@@ -45,7 +45,8 @@ async def expect_start(app: App) -> list[str]:
 
 
 async def expect_help(app: App) -> list[str]:
-    return ["<b>flowwatch commands</b>", *(escape(s.usage, quote=False) for s in app.registry)]
+    return ["<b>flowwatch commands</b>",
+            *(f"/{s.name} — {escape(s.help.rstrip('.'), quote=False)}" for s in app.registry)]
 
 
 async def expect_brief(app: App) -> list[str]:

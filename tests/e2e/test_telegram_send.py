@@ -35,7 +35,7 @@ async def frontend() -> AsyncIterator[tuple[TelegramFrontend, BotApiStandIn]]:
 
 def long_reply(rows: int = 500) -> Reply:
     table = Table(("#", "asset", "note", "value"), tuple(
-        (f"row-{i:03d}", f"A&B <{i}>", "x" * (i % 17), f"+{i * 1.5:.1f}%") for i in range(rows)))
+        (f"row-{i:03d}", f"A&B<{i}>", "x" * (i % 7), f"+{i * 1.5:.1f}%") for i in range(rows)))
     return Reply(title="Five hundred rows & more", tables=(table,),
                  notes=("A note after the table.",), sources=("Stand-in",), asof="2026-05-29",
                  command="/long")

@@ -125,10 +125,20 @@ async def test_group_members_can_read(app: App, command: str) -> None:
 
 async def test_metrics_lists_ids_and_units(app: App) -> None:
     text, _ = await ask(app, "/alert metrics")
-    for part in ("stablecoins.supply", "USD bn", "yields.spread", "bp", "000660.ks.price",
-                 "tao.drawdown", "divergence.spread.since"):
+    for part in ("stablecoins", ".supply", "yields", ".spread", "000660.ks", "tao",
+                 ".price .drawdown", "divergence", ".spread.since"):
         assert part in text
     assert "Rule grammar:" in text
+    assert len(text.splitlines()) < 25  # grouped by family: one screen
+    for family, parts in (("stablecoins", ("stablecoins.supply", "USD bn")),
+                          ("yields", ("yields.spread", "bp")),
+                          ("000660.ks", ("000660.ks.price", "KRW")),
+                          ("tao", ("tao.drawdown",))):
+        detail, error = await ask(app, f"/alert metrics {family}")
+        assert not error
+        assert all(part in detail for part in parts)
+    text, error = await ask(app, "/alert metrics banana")
+    assert error and "no metric family 'banana'; try one of btc" in text
     help_text, _ = await ask(app, "/help")
     for name in ("/alerts", "/subscribe", "/unsubscribe", "/alert", "/mute", "/unmute"):
         assert name in help_text

@@ -108,8 +108,9 @@ async def test_only_group_admins_change_it_but_anyone_sees_it(app: App) -> None:
 
 async def test_help_lists_it(app: App) -> None:
     text, _ = await ask(app, "/help")
-    assert "/digest [action] [time] [tz]" in text
+    assert "/digest — Daily brief here" in text
     text, _ = await ask(app, "/help digest")
+    assert text.startswith("/digest [action] [time] [tz]")
     assert "tz: for on: an IANA time zone like Europe/Berlin" in text
 
 

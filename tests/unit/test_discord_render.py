@@ -33,6 +33,20 @@ def code_lines(sent: list[dict[str, Any]]) -> list[str]:
             for line in block.splitlines()]
 
 
+def row_order(sent: list[dict[str, Any]]) -> list[int]:
+    """The '#N' first cells in the order shown: code-block lines, card headings, fields."""
+    shown: list[int] = []
+    for embed in (e for p in sent for e in p["embeds"]):
+        for i, chunk in enumerate(embed.get("description", "").split("```")):
+            for line in chunk.splitlines():
+                pattern = r"#(\d+)(\s|$)" if i % 2 else r"\*\*\\?#(\d+)\*\*$"
+                if m := re.match(pattern, line):
+                    shown.append(int(m.group(1)))
+        shown += [int(m.group(1)) for f in embed.get("fields", [])
+                  if (m := re.fullmatch(r"\\?#(\d+)", f["name"]))]
+    return shown
+
+
 def test_user_error_is_one_plain_line() -> None:
     [sent] = valid_payloads(Reply(title="bad window 'x'\n(usage: /divergence [window])",
                                   error=True))
@@ -81,14 +95,14 @@ def test_huge_title_footer_row_and_note_all_fit() -> None:
                   notes=("n" * 20_000,), asof="2026-05-29")
     sent = valid_payloads(reply)
     assert len(sent) > 1
-    notes = "".join(e.get("description", "").split("```")[-1].strip("\n")
-                    for p in sent for e in p["embeds"])
-    assert notes.count("n") == 20_000  # split, never dropped
-    assert [line[:2] for line in code_lines(sent) if line[:1] == "r"] == ["r1", "r2"]
+    text = "".join(e.get("description", "") for p in sent for e in p["embeds"])
+    assert text.count("n") == 20_000  # split, never dropped
+    assert text.count("x") == 10_000
+    assert text.index("**r1**") < text.index("**r2**")
 
 
 def test_many_tables_page_at_ten_embeds_and_six_thousand_characters() -> None:
-    tables = tuple(Table(("k", "v"), tuple((f"t{t}-r{r}", "z" * 30) for r in range(40)),
+    tables = tuple(Table(("k", "v"), tuple((f"t{t}-r{r}", "z" * 12) for r in range(40)),
                          f"table {t}") for t in range(40))
     sent = valid_payloads(Reply(title="Many", tables=tables, sources=("s",)))
     assert all(len(p["embeds"]) <= 10 for p in sent)
@@ -121,6 +135,26 @@ def test_any_reply_renders_within_limits_with_rows_in_order(
         rows: list[tuple[str, str, str]], title: str, heading: str, notes: list[str]) -> None:
     table = Table(("c1", "c2", "c3"), tuple((f"#{i}", *r) for i, r in enumerate(rows)), heading)
     sent = valid_payloads(Reply(title=title or "t", tables=(table,), notes=tuple(notes)))
-    numbered = [int(m.group(1)) for line in code_lines(sent)
-                if (m := re.match(r"#(\d+)\s", line + " "))]
-    assert numbered == list(range(len(rows)))
+    assert row_order(sent) == list(range(len(rows)))
+
+
+def test_a_table_wider_than_a_phone_becomes_fields_one_per_row() -> None:
+    table = Table(("id", "rule", "state"),
+                  (("btc-drawdown", "btc.drawdown crosses_below -30 hysteresis=5", "inactive"),
+                   ("divergence", "spread(ai_basket.ytd, crypto_basket.ytd) above 100",
+                    "firing")), "Rules")
+    [sent] = valid_payloads(Reply(title="Alert rules", tables=(table,), notes=("n",)))
+    rules, notes = sent["embeds"]
+    assert rules["description"] == "**Rules**"
+    assert [(f["name"], f["value"]) for f in rules["fields"]] == [
+        ("btc-drawdown", "rule: btc.drawdown crosses\\_below -30 hysteresis=5\nstate: inactive"),
+        ("divergence", "rule: spread(ai\\_basket.ytd, crypto\\_basket.ytd) above 100\n"
+                       "state: firing")]
+    assert notes["description"] == "n"
+    assert code_lines([sent]) == []
+
+
+def test_a_narrow_table_stays_an_aligned_code_block() -> None:
+    table = Table(("signal", "value"), (("BTC from ATH", "-41.2%"),))
+    [sent] = valid_payloads(Reply(title="b", tables=(table,)))
+    assert code_lines([sent]) == render_table(table)
