@@ -27,6 +27,7 @@ from services.alerts.delivery import ConsoleSender, DeliveryResult, Sender
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.events import AlertEvent, destination_id, split_destination
 from services.alerts.leader import LeaderLock
+from services.alerts.notices import NoticeOnce
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer
@@ -62,12 +63,14 @@ class SenderSlot:
         logger.info("alert sender %s: %s", self.platform, "connected" if sender else "gone")
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: AlertEvent | None = None
+                   ) -> DeliveryResult:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ready.wait(), NOT_CONNECTED_WAIT_S)
         if self._sender is None:  # keep it pending; the whole platform waits, not the chat
             return DeliveryResult.rate_limited(1.0, global_limit=True)
-        return await self._sender.send(chat_id, text, image, idempotency_key=idempotency_key)
+        return await self._sender.send(chat_id, text, image, idempotency_key=idempotency_key,
+                                       event=event)
 
 
 def evaluation_time(app: App) -> datetime:
@@ -84,6 +87,8 @@ def build_evaluator(app: App) -> AlertEvaluator:
 
 
 async def evaluate_once(app: App, evaluator: AlertEvaluator) -> list[AlertEvent]:
+    if app.hub.alerts is not None:  # chats gone for 30 days lose what they had set up
+        await app.hub.alerts.purge_parked()
     events = await evaluator.evaluate(evaluation_time(app))
     logger.info("alerts evaluated: events=%d", len(events))
     return events
@@ -157,8 +162,10 @@ def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notif
         asof = app.hub.asof or datetime.now(UTC).date()
         return await charts.chart(spec.name, spec.default_window, asof)
 
-    return Notifier(outbox, {"console": ConsoleSender(), **senders}, Pacer(),
-                    consumer=consumer, on_gone=alerts.drop_destination,
+    keys = Keys(app.settings.store.prefix)
+    told_once = {p: NoticeOnce(p, s, app.redis, keys) for p, s in senders.items()}
+    return Notifier(outbox, {"console": ConsoleSender(), **told_once}, Pacer(),
+                    consumer=consumer, on_gone=alerts.park_destination,
                     on_migrated=alerts.move_destination,
                     charts=chart if charts is not None else None)
 

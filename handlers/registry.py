@@ -120,6 +120,20 @@ def encodable(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
+async def _welcome_back(ctx: CommandContext) -> bool:
+    """A command from a chat parked as gone (it had blocked or removed the bot) proves the
+    bot is back: its alert subscriptions and digest are restored. True if they were."""
+    alerts = ctx.hub.alerts
+    if alerts is None or ctx.chat.platform in ("console", "digest"):
+        return False
+    try:
+        restored = await alerts.restore_destination(f"{ctx.chat.platform}:{ctx.chat.chat_id}")
+    except RedisError as exc:
+        logger.debug("restore check failed chat=%s: %s", ctx.chat.chat_id, exc)  # an outage
+        return False
+    return restored is not None
+
+
 class Registry:
     def __init__(self, specs: Iterable[CommandSpec]) -> None:
         self._specs: dict[str, CommandSpec] = {}
@@ -171,6 +185,9 @@ class Registry:
             logger.exception("command failed: /%s platform=%s chat=%s",
                              name, ctx.chat.platform, ctx.chat.chat_id)
             return error_reply(APOLOGY)
+        # The store answered, so checking whether this chat comes back costs no outage wait.
+        if await _welcome_back(ctx) and not spec.changes_settings:
+            reply = await spec.handler(ctx, args)  # answer with what it has again
         return reply.with_command(" ".join((f"/{name}", *args)))
 
     @staticmethod

@@ -54,6 +54,18 @@ class Keys:
     def alert_mute(self, destination: str) -> str:
         return f"{self.prefix}{{a}}:mute:{destination}"
 
+    def alert_notice(self, destination: str, notice: str) -> str:
+        """Set once a destination was told `notice` (e.g. a missing right)."""
+        return f"{self.prefix}{{a}}:notice:{notice}:{destination}"
+
+    def alert_dormant(self, destination: str) -> str:
+        """JSON of a gone destination's parked set-up (subscriptions, digest), with a TTL."""
+        return f"{self.prefix}{{a}}:dormant:{destination}"
+
+    def alert_dormant_index(self) -> str:
+        """Sorted set: gone destination -> when it went (epoch seconds), for the purge."""
+        return f"{self.prefix}{{a}}:dormant-index"
+
     def alert_daily_count(self, destination: str, day: str) -> str:
         return f"{self.prefix}{{a}}:count:{destination}:{day}"
 

@@ -15,6 +15,7 @@ from telegram.error import Forbidden
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -25,12 +26,15 @@ from bot.app import App
 from bot.telegram.send import CHART_PREFIX, REFRESH_PREFIX, ReplySender, chart_name
 from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, CommandSpec
 from handlers.reply import Reply, error_reply
+from services.alerts.buttons import PREFIX as ALERT_BUTTON_PREFIX
+from services.alerts.buttons import button_command
 
 logger = logging.getLogger(__name__)
 
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")  # Bot API rule for command names
 DESCRIPTION_LIMIT = 256
 ADMIN_STATUSES = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+PRESENT_STATUSES = (*ADMIN_STATUSES, ChatMemberStatus.MEMBER, ChatMemberStatus.RESTRICTED)
 Context = ContextTypes.DEFAULT_TYPE
 TelegramApp = Application[Any, Context, Any, Any, Any, Any]
 CommandCallback = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -59,10 +63,14 @@ def bot_commands(app: App) -> list[BotCommand]:
     return commands
 
 
-def chat_for(context: Context, chat: TgChat, user_id: int | None) -> Chat:
-    """The neutral Chat; is_admin asks getChatMember only when a command needs it."""
+def chat_for(context: Context, chat: TgChat, user_id: int | None,
+             sender_chat_id: int | None = None) -> Chat:
+    """The neutral Chat; is_admin asks getChatMember only when a command needs it. A message
+    sent as the group itself (`sender_chat` is the chat: an anonymous admin) is an admin's."""
 
     async def is_admin() -> bool:
+        if sender_chat_id is not None and sender_chat_id == chat.id:
+            return True
         if user_id is None:
             return False
         member = await context.bot.get_chat_member(chat.id, user_id)
@@ -87,6 +95,10 @@ class TelegramAdapter:
             CallbackQueryHandler(self.on_refresh, pattern=f"^{re.escape(REFRESH_PREFIX)}"))
         application.add_handler(
             CallbackQueryHandler(self.on_chart, pattern=f"^{re.escape(CHART_PREFIX)}"))
+        application.add_handler(CallbackQueryHandler(
+            self.on_alert_button, pattern=f"^{re.escape(ALERT_BUTTON_PREFIX)}"))
+        application.add_handler(ChatMemberHandler(
+            self.on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
         # In private chats an unknown /command gets "try /help"; in groups it may be another bot's.
         application.add_handler(MessageHandler(
             filters.COMMAND & filters.ChatType.PRIVATE, self.on_unknown_command))
@@ -117,8 +129,10 @@ class TelegramAdapter:
         await self._send(tg_chat.id, reply, message.message_id)
 
     def _context(self, update: Update, context: Context, tg_chat: TgChat) -> CommandContext:
-        user = update.effective_user
-        return self.app.context(chat_for(context, tg_chat, user.id if user else None))
+        user, message = update.effective_user, update.effective_message
+        sender_chat = message.sender_chat if message is not None else None
+        return self.app.context(chat_for(context, tg_chat, user.id if user else None,
+                                         sender_chat.id if sender_chat else None))
 
     async def _send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
         try:
@@ -166,6 +180,38 @@ class TelegramAdapter:
         logger.info("telegram chart button: %s chat=%s error=%s", name, message.chat.id,
                     reply.error)
         await self._send(message.chat.id, reply, message.message_id)
+
+    async def on_alert_button(self, update: Update, context: Context) -> None:
+        """Mute 1d, Unsubscribe or Chart under an alert: run that command for the user who
+        clicked (admins only in groups, like the typed command) and reply to the alert."""
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        message, command = query.message, button_command(query.data or "")
+        if message is None or not command:
+            return
+        ctx = self.app.context(chat_for(context, message.chat, query.from_user.id))
+        reply = await self.app.registry.run_text(ctx, command)
+        logger.info("telegram alert button: %s chat=%s error=%s", command, message.chat.id,
+                    reply.error)
+        await self._send(message.chat.id, reply, message.message_id)
+
+    async def on_my_membership(self, update: Update, context: Context) -> None:
+        """The bot added back to a chat gets that chat's parked alerts back; removed or
+        blocked, the chat is parked at once (its set-up kept for 30 days)."""
+        change, alerts = update.my_chat_member, self.app.hub.alerts
+        if change is None or alerts is None:
+            return
+        dest = f"telegram:{change.chat.id}"
+        status = change.new_chat_member.status
+        if status in PRESENT_STATUSES:
+            restored = await alerts.restore_destination(dest)
+            logger.info("telegram: bot is in chat=%s status=%s restored=%s", change.chat.id,
+                        status, restored is not None)
+        elif status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+            await alerts.park_destination(dest)
+            logger.info("telegram: bot left chat=%s status=%s: parked", change.chat.id, status)
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log any failure with its traceback; apologise where there is a chat."""

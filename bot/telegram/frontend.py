@@ -26,7 +26,7 @@ from services.settings import Secrets, TelegramSettings
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 SenderHook = Callable[[Sender | None], None]
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
 DEFAULTS = TelegramSettings()

@@ -1,8 +1,11 @@
 """Alert delivery to Telegram: the `Sender` port on the bot's PTB `Bot`, errors mapped.
 
-Alerts are plain text (AlertEvent.text by contract), sent without a parse mode. The reply
-pacer is shared with command replies, so alerts and replies together keep Telegram's
-limits; its 429 retry is not used here: a 429 goes back to the notifier as "retry after".
+Only an error that proves the chat is gone for the bot (blocked, kicked, deactivated, chat
+not found) comes back as "gone"; the notifier then parks the chat's set-up (it is restored
+when the bot is back). A chat where the bot may post text but not photos gets the alert as
+text, and a one-time notice naming the missing right. Any other 400/403 is a final failure
+with its reason (dead-lettered), never destructive. The reply pacer is shared with command
+replies; its 429 retry is not used here: a 429 goes back to the notifier as "retry after".
 """
 
 from __future__ import annotations
@@ -12,19 +15,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
 )
 
 from bot.redact import protect_token
+from bot.telegram.alert_layout import alert_html, alert_markup
 from bot.telegram.pacing import Pacer, retry_seconds
-from services.alerts.delivery import DeliveryResult
+from services.alerts.delivery import PHOTO_RIGHTS_NOTICE, DeliveryResult, proves_gone
+from services.alerts.events import AlertEvent
 from services.settings import Secrets
 
 logger = logging.getLogger(__name__)
@@ -32,8 +40,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-GONE_MESSAGES = ("chat not found", "bot was kicked", "not enough rights", "user is deactivated",
-                 "group chat was deleted")
+PHOTO_RIGHTS = "not enough rights to send photos"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -44,15 +51,19 @@ def result_from_error(exc: TelegramError) -> DeliveryResult:
         return DeliveryResult.rate_limited(retry_seconds(exc))
     if isinstance(exc, ChatMigrated):
         return DeliveryResult.migrated(str(exc.new_chat_id))
-    if isinstance(exc, Forbidden):
-        return DeliveryResult.gone(message)
-    if isinstance(exc, BadRequest):  # a subclass of NetworkError: check it first
-        if any(text in message.lower() for text in GONE_MESSAGES):
+    if isinstance(exc, Forbidden | BadRequest):  # BadRequest subclasses NetworkError
+        if proves_gone(message):
             return DeliveryResult.gone(message)
-        return DeliveryResult.failed(message, retryable=False)
-    if isinstance(exc, NetworkError):  # TimedOut included
+        return DeliveryResult.failed(f"{type(exc).__name__}: {message}", retryable=False)
+    if isinstance(exc, InvalidToken | Conflict):  # the bot's own set-up, not the chat's
+        return DeliveryResult.failed(f"{type(exc).__name__}: {message}", retryable=True)
+    if isinstance(exc, NetworkError):  # TimedOut and 5xx included
         return DeliveryResult.failed(f"{type(exc).__name__}: {message}", retryable=True)
     return DeliveryResult.failed(f"{type(exc).__name__}: {message}", retryable=False)
+
+
+def _photo_refused(exc: TelegramError) -> bool:
+    return isinstance(exc, BadRequest | Forbidden) and PHOTO_RIGHTS in exc.message.lower()
 
 
 class TelegramAlertSender:
@@ -63,24 +74,48 @@ class TelegramAlertSender:
         self.pacer = pacer
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
-        """Send the alert (with the chart as a photo when there is one). Telegram has no
-        idempotency key; the notifier's sent-markers keep repeats out."""
+                   idempotency_key: str = "", event: AlertEvent | None = None
+                   ) -> DeliveryResult:
+        """Send the alert (the chart as a photo when there is one and the chat allows it).
+        Telegram has no idempotency key; the notifier's sent-markers keep repeats out."""
+        html = alert_html(text)
+        markup = alert_markup(event) if event is not None else None
         try:
-            if image is not None and len(text) <= CAPTION_LIMIT:
-                await self._call(chat_id, lambda: self.bot.send_photo(
-                    chat_id, photo=image, caption=text))
-                return DeliveryResult.ok()
-            await self._call(chat_id, lambda: self.bot.send_message(
-                chat_id, text[:TEXT_LIMIT], link_preview_options=NO_PREVIEW))
-            if image is not None:  # text too long for a caption: the chart follows
-                await self._call(chat_id, lambda: self.bot.send_photo(chat_id, photo=image))
+            return await self._deliver(chat_id, html, image, markup)
         except TelegramError as exc:
             result = result_from_error(exc)
             logger.info("telegram alert send chat=%s key=%s outcome=%s error=%s", chat_id,
                         idempotency_key, result.outcome, exc.message)
             return result
+
+    async def _deliver(self, chat_id: str, html: str, image: bytes | None,
+                       markup: InlineKeyboardMarkup | None) -> DeliveryResult:
+        if image is not None and len(html) <= CAPTION_LIMIT:
+            try:
+                await self._call(chat_id, lambda: self.bot.send_photo(
+                    chat_id, photo=image, caption=html, parse_mode=ParseMode.HTML,
+                    reply_markup=markup))
+                return DeliveryResult.ok()
+            except TelegramError as exc:
+                if not _photo_refused(exc):
+                    raise
+                logger.info("telegram alert chat=%s: no photo rights, sending text", chat_id)
+                await self._text(chat_id, html, markup)
+                return DeliveryResult.ok(notice=PHOTO_RIGHTS_NOTICE)
+        await self._text(chat_id, html, markup)
+        if image is None:
+            return DeliveryResult.ok()
+        try:  # text too long for a caption: the chart follows; the alert itself is out
+            await self._call(chat_id, lambda: self.bot.send_photo(chat_id, photo=image))
+        except TelegramError as exc:
+            logger.info("telegram alert chart not sent chat=%s error=%s", chat_id, exc.message)
+            return DeliveryResult.ok(notice=PHOTO_RIGHTS_NOTICE if _photo_refused(exc) else "")
         return DeliveryResult.ok()
+
+    async def _text(self, chat_id: str, html: str, markup: InlineKeyboardMarkup | None) -> None:
+        await self._call(chat_id, lambda: self.bot.send_message(
+            chat_id, html[:TEXT_LIMIT], parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW, reply_markup=markup))
 
     async def _call(self, chat_id: str, call: Callable[[], Awaitable[Any]]) -> None:
         if self.pacer is not None:

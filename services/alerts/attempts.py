@@ -165,7 +165,7 @@ class EntryDelivery:
         try:
             async with asyncio.timeout(self.settings.send_timeout_s):
                 return await self.senders[platform].send(chat_id, event.text, image,
-                                                         idempotency_key=key)
+                                                         idempotency_key=key, event=event)
         except TimeoutError:
             return DeliveryResult.failed("send timed out")
         except Exception as exc:  # a sender bug is one failed attempt, not a dead worker

@@ -12,11 +12,25 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 import aiohttp
 
+if TYPE_CHECKING:
+    from services.alerts.events import AlertEvent
+
 Outcome = Literal["ok", "retry_after", "gone", "migrated", "failed"]
+# Telegram descriptions (403 or 400) and Discord error codes that prove the chat is gone for
+# the bot: blocked, kicked, deactivated, not found. Nothing else ends a destination.
+GONE_MESSAGES = ("bot was blocked by the user", "bot was kicked", "user is deactivated",
+                 "chat not found", "group chat was deactivated", "group chat was deleted",
+                 "bot is not a member", "chat was deleted")
+DISCORD_GONE_CODES = {10003: "Unknown Channel", 10004: "Unknown Guild", 50001: "Missing Access"}
+# Sent, but without the chart: told once to a chat (see services/alerts/notices.py).
+PHOTO_RIGHTS_NOTICE = ("Alerts here come without their chart: the bot lacks the right to "
+                       "send photos in this chat. An admin can allow \"Send photos\" for it.")
+ATTACH_FILES_NOTICE = ("Alerts here come without their chart: the bot lacks the \"Attach "
+                       "Files\" permission in this channel.")
 
 
 @dataclass(frozen=True)
@@ -27,10 +41,11 @@ class DeliveryResult:
     new_chat_id: str = ""  # for "migrated"
     retryable: bool = False  # for "failed": 5xx and timeouts are, a bad request is not
     error: str = ""
+    notice: str = ""  # for "ok": sent, but tell the chat this once (a missing right)
 
     @classmethod
-    def ok(cls) -> DeliveryResult:
-        return cls("ok")
+    def ok(cls, notice: str = "") -> DeliveryResult:
+        return cls("ok", notice=notice)
 
     @classmethod
     def rate_limited(cls, seconds: float, global_limit: bool = False) -> DeliveryResult:
@@ -38,7 +53,8 @@ class DeliveryResult:
 
     @classmethod
     def gone(cls, error: str) -> DeliveryResult:
-        """The chat blocked or removed the bot, or no longer exists: unsubscribe it."""
+        """Proof the chat is gone for the bot (blocked, kicked, deactivated, not found): its
+        set-up is parked, not deleted (services/alerts/dormant.py)."""
         return cls("gone", error=error)
 
     @classmethod
@@ -54,7 +70,8 @@ class Sender(Protocol):
     platform: str
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult: ...
+                   idempotency_key: str = "", event: AlertEvent | None = None
+                   ) -> DeliveryResult: ...
 
 
 class ConsoleSender:
@@ -66,11 +83,17 @@ class ConsoleSender:
         self.stream = stream
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: AlertEvent | None = None
+                   ) -> DeliveryResult:
         stream = self.stream or sys.stdout
         suffix = " [chart attached]" if image else ""
         print(f"[alert → {chat_id}] {text}{suffix}", file=stream, flush=True)
         return DeliveryResult.ok()
+
+
+def proves_gone(description: str) -> bool:
+    """A Telegram error description that says the chat is gone for the bot."""
+    return any(text in description.lower() for text in GONE_MESSAGES)
 
 
 def result_from_http(status: int, body: dict[str, Any]) -> DeliveryResult:
@@ -84,7 +107,7 @@ def result_from_http(status: int, body: dict[str, Any]) -> DeliveryResult:
         return DeliveryResult.rate_limited(float(seconds), bool(body.get("global", False)))
     if parameters.get("migrate_to_chat_id"):
         return DeliveryResult.migrated(str(parameters["migrate_to_chat_id"]))
-    if status in (403, 404) or "chat not found" in error.lower():
+    if proves_gone(error) or body.get("code") in DISCORD_GONE_CODES:
         return DeliveryResult.gone(error)
     return DeliveryResult.failed(error, retryable=status >= 500 or status == 408)
 
@@ -103,7 +126,8 @@ class HttpSender:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: AlertEvent | None = None
+                   ) -> DeliveryResult:
         payload = {"chat_id": chat_id, "text": text, "has_image": image is not None}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         try:

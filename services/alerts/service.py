@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
 from services.alerts.config import AlertsConfig
+from services.alerts.dormant import Parked
 from services.alerts.evaluator import AlertEvaluator, Outbox
 from services.alerts.metrics import METRICS, MetricDef
 from services.alerts.rules import RuleError, parse_duration, parse_rule
@@ -39,7 +41,9 @@ class ChatAlerts:
 
 
 class AlertService:
-    def __init__(self, redis: Redis, keys: Keys, config: AlertsConfig) -> None:
+    def __init__(self, redis: Redis, keys: Keys, config: AlertsConfig,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.clock = clock or (lambda: datetime.now(UTC))
         defaults = [AlertRule(d.id, d.parsed(), d.description) for d in config.defaults]
         self.redis = redis
         self.keys = keys
@@ -100,3 +104,13 @@ class AlertService:
 
     async def drop_destination(self, dest: str) -> None:
         await self.subscriptions.drop_destination(dest)
+
+    async def park_destination(self, dest: str) -> None:
+        """The notifier's on_gone: stop sending there, keep the set-up for 30 days."""
+        await self.subscriptions.park_destination(dest, self.clock())
+
+    async def restore_destination(self, dest: str) -> Parked | None:
+        return await self.subscriptions.restore_destination(dest)
+
+    async def purge_parked(self) -> list[str]:
+        return await self.subscriptions.purge_parked(self.clock())

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from services.alerts.dormant import DormantChats, Parked
 from services.alerts.rules import Rule, RuleError, parse_rule
 from services.alerts.state_store import state_field
 from services.digest.store import DigestStore
@@ -39,6 +40,7 @@ class Subscriptions:
         self.keys = keys
         self.defaults = defaults
         self.digests = DigestStore(redis, keys)  # a chat's digest follows it too
+        self.dormant = DormantChats(redis, keys, self.digests)
 
     async def custom_rules(self) -> list[AlertRule]:
         raw = await self.redis.hgetall(self.keys.alert_rules())
@@ -168,8 +170,25 @@ class Subscriptions:
         await self.digests.move(old, new)
         logger.info("alert destination moved: from=%s to=%s rules=%d", old, new, len(rule_ids))
 
+    async def park_destination(self, dest: str, now: datetime) -> None:
+        """A chat that proved gone: nothing is sent there, its set-up is kept for 30 days."""
+        await self.dormant.park(dest, await self.subscribed(dest), now)
+
+    async def restore_destination(self, dest: str) -> Parked | None:
+        """The bot is back in a parked chat: its subscriptions and digest come back."""
+        return await self.dormant.restore(dest)
+
+    async def purge_parked(self, now: datetime) -> list[str]:
+        """Forget every chat parked for longer than 30 days; returns them."""
+        gone = await self.dormant.expired(now)
+        for dest in gone:
+            await self.drop_destination(dest)
+            await self.dormant.forget(dest)
+        return gone
+
     async def drop_destination(self, dest: str) -> None:
-        """A chat that blocked or removed the bot: forget its subscriptions, rules, digest."""
+        """Forget a chat's subscriptions, rules, states, mute and digest (a chat parked for
+        30 days; see park_destination for one that just went)."""
         rule_ids = await self.subscribed(dest)
         states = await self._states_of(dest)
         owned = [r.id for r in await self.custom_rules() if r.owner == dest]

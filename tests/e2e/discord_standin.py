@@ -74,6 +74,7 @@ class DiscordStandin:
         self.interactions: dict[str, InteractionLog] = {}
         self.channel_messages: dict[str, list[dict[str, Any]]] = {}
         self._faults: dict[tuple[str, str], tuple[int, Callable[[], web.Response]]] = {}
+        self._file_refusals: dict[tuple[str, str], int] = {}
         self._sessions: list[_Session] = []
         self._seq = 0
         self._ids = itertools.count(1)
@@ -125,10 +126,18 @@ class DiscordStandin:
         """Answer 400 Invalid Form Body to the next `times` calls of `route`."""
         self._faults[(method, API + route)] = (times, lambda: _invalid(["rejected by test"]))
 
-    def fail(self, method: str, route: str, status: int, times: int = 1) -> None:
-        """Answer `status` (e.g. 403, 404, 502) to the next `times` calls of `route`."""
-        body = {"message": f"{status}: failed by test", "code": 50001 if status == 403 else 0}
+    def fail(self, method: str, route: str, status: int, times: int = 1,
+             code: int | None = None) -> None:
+        """Answer `status` (e.g. 403, 404, 502) and a JSON error `code` (default 50001 for a
+        403, else 0) to the next `times` calls of `route`."""
+        code = (50001 if status == 403 else 0) if code is None else code
+        body = {"message": f"{status}: failed by test", "code": code}
         self._faults[(method, API + route)] = (times, lambda: _json(body, status=status))
+
+    def refuse_files(self, method: str, route: str, code: int = 50013) -> None:
+        """Answer 403 `code` (Missing Permissions) to every call of `route` that uploads a
+        file, as Discord does in a channel where the bot lacks Attach Files."""
+        self._file_refusals[(method, API + route)] = code
 
     async def wait_for(self, check: Callable[[], Any], within: float = 10.0) -> Any:
         """Wait until check() is truthy (re-checked on every recorded event); return it."""
@@ -202,6 +211,10 @@ class DiscordStandin:
             response: web.StreamResponse = _json({"message": "401: Unauthorized", "code": 0},
                                                  status=401)
             call.status = 401
+        elif call.files and (request.method, canonical) in self._file_refusals:
+            code = self._file_refusals[(request.method, canonical)]
+            response = _json({"message": "Missing Permissions", "code": code}, status=403)
+            call.status = 403
         elif times > 0:
             self._faults[(request.method, canonical)] = (times - 1, fault)
             response = fault()

@@ -43,12 +43,29 @@ FAILURES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "migrated": (400, "Bad Request: group chat was upgraded to a supergroup chat",
                  {"migrate_to_chat_id": MIGRATED_TO}),
     "502": (502, "Bad Gateway", {}),
+    # Every other answer a send can get from the Bot API (core.telegram.org/api/errors and
+    # what bots see in practice), by what it proves.
+    "403-kicked": (403, "Forbidden: bot was kicked from the supergroup chat", {}),
+    "403-deactivated": (403, "Forbidden: user is deactivated", {}),
+    "403-not-member": (403, "Forbidden: bot is not a member of the channel chat", {}),
+    "403-no-text-rights": (403, "Forbidden: not enough rights to send text messages to the "
+                                "chat", {}),
+    "403-cant-initiate": (403, "Forbidden: bot can't initiate conversation with a user", {}),
+    "400-photo-rights": (400, "Bad Request: not enough rights to send photos to the chat", {}),
+    "400-deactivated": (400, "Bad Request: group chat was deactivated", {}),
+    "400-no-rights": (400, "Bad Request: have no rights to send a message", {}),
+    "400-write-forbidden": (400, "Bad Request: CHAT_WRITE_FORBIDDEN", {}),
+    "400-topic-closed": (400, "Bad Request: TOPIC_CLOSED", {}),
+    "400-entities": (400, "Bad Request: can't parse entities: Unsupported start tag", {}),
+    "401": (401, "Unauthorized", {}),
+    "409": (409, "Conflict: terminated by other getUpdates request", {}),
+    "500": (500, "Internal Server Error", {}),
 }
 HTML_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "pre", "code", "a",
              "span", "tg-spoiler", "blockquote"}
 BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 JSON_PARAMS = {"reply_markup", "commands", "allowed_updates", "link_preview_options",
-               "reply_parameters", "entities", "scope"}
+               "reply_parameters", "entities", "scope", "caption_entities"}
 INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from bot.alerting import build_evaluator, build_notifier, evaluate_once
 from bot.app import App, build_app
+from bot.telegram.alert_layout import alert_html
 from bot.telegram.sender import standalone_sender
 from handlers.registry import Chat
 from services.charts.catalog import CHARTS
@@ -57,7 +58,7 @@ async def test_a_telegram_firing_arrives_with_its_chart_and_the_console_gets_non
         assert await build_notifier(app, {"telegram": sender}, "chart-test").drain_once() == 2
     [photo] = standin.calls_of("sendPhoto")
     assert photo.params["chat_id"] == 4242
-    assert photo.params["caption"] == telegram_event.text
+    assert photo.params["caption"] == alert_html(telegram_event.text)
     assert_chart_png(photo.files["photo"])
     assert app.hub.charts is not None and app.hub.asof is not None
     spec = CHARTS["btc"]

@@ -40,7 +40,7 @@ def url(bot: TelegramFrontend, path: str) -> str:
 async def test_wrong_or_missing_secret_is_refused_and_the_right_one_answered(
         webhook_bot: TelegramFrontend, standin: BotApiStandIn) -> None:
     assert standin.webhook == {"url": PUBLIC_URL, "secret_token": SECRET,
-                               "allowed_updates": ["message", "callback_query"]}
+                               "allowed_updates": ["message", "callback_query", "my_chat_member"]}
     endpoint = url(webhook_bot, "/telegram")
     async with aiohttp.ClientSession() as http:
         for chat, headers in ((4001, {}), (4002, {HEADER: "not-the-secret"})):

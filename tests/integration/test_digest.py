@@ -101,7 +101,7 @@ class NotingSender:
         self.images: list[bytes | None] = []
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: object = None) -> DeliveryResult:
         self.images.append(image)
         return await self.inner.send(chat_id, text, image, idempotency_key=idempotency_key)
 
@@ -231,7 +231,8 @@ async def test_a_day_whose_brief_is_unavailable_stays_due(world: World) -> None:
         f"digest|{DEST}|2026-06-01"]
 
 
-async def test_a_gone_chat_loses_its_digest(world: World, standin: DeliveryStandin) -> None:
+async def test_a_gone_chat_parks_its_digest_until_it_is_back(world: World,
+                                                           standin: DeliveryStandin) -> None:
     app = await world.start()
     await switch_on(world, app, at(DAY1, 7), "/digest on 08:00")
     scheduler = build_digest_scheduler(app, world.clock)
@@ -240,8 +241,11 @@ async def test_a_gone_chat_loses_its_digest(world: World, standin: DeliveryStand
     await deliver(app, standin)
     assert standin.delivered() == []
     assert app.hub.digest is not None and await app.hub.digest.get(DEST) is None
-    assert await app.hub.digest.last_days([DEST]) == {}
     assert await scheduler.tick(at(DAY2, 8)) == []
+    assert app.hub.alerts is not None
+    assert await app.hub.alerts.restore_destination(DEST) is not None
+    back = await app.hub.digest.get(DEST)
+    assert back is not None and back.at.strftime("%H:%M") == "08:00"
 
 
 async def test_a_migrated_group_keeps_its_digest(world: World,

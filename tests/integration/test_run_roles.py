@@ -60,7 +60,7 @@ class Scripted:
         self.sent: list[str] = []
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: object = None) -> DeliveryResult:
         self.sent.append(chat_id)
         return self.answers.pop(0) if self.answers else DeliveryResult.ok()
 

@@ -249,7 +249,7 @@ async def test_an_old_lease_is_renewed_before_the_send(clean_real_redis: Redis,
         platform = "telegram"
 
         async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                       idempotency_key: str = "") -> DeliveryResult:
+                       idempotency_key: str = "", event: object = None) -> DeliveryResult:
             rivals.append((await outbox.lease(alert, "rival:1", 5000)).status)
             return DeliveryResult.ok()
 

@@ -64,7 +64,7 @@ class Recorder:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (chat id, text)
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: object = None) -> DeliveryResult:
         self.sent.append((chat_id, text))
         return DeliveryResult.ok()
 

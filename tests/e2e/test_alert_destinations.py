@@ -1,0 +1,187 @@
+"""What a send error may do to a chat's set-up, end to end: commands through the real PTB
+front-end, alerts through the real notifier and PTB sender, the Bot API stand-in answering,
+real Redis. A group that lets the bot post text but not photos keeps everything and gets
+its alerts as text (told once why there is no chart); a chat that blocked the bot is
+parked, not deleted, and gets its rules and digest back when the bot is back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.alerting import build_evaluator, build_notifier, evaluate_once
+from bot.app import App, build_app
+from bot.telegram import TelegramFrontend
+from bot.telegram.sender import standalone_sender
+from handlers.registry import Chat
+from services.alerts.delivery import PHOTO_RIGHTS_NOTICE
+from services.alerts.service import AlertService
+from services.settings import Secrets, Settings, StoreSettings
+from tests.conftest import connect_real_redis, drop_prefix
+
+from .telegram_standin import BotApiStandIn, running_standin, telegram_secrets, wait_for
+
+pytestmark = [pytest.mark.redis, pytest.mark.timeout(60)]
+GROUP, PRIVATE = -1002000, 5151
+NOTICE = f"<b>{PHOTO_RIGHTS_NOTICE}</b>"  # as sent: a one-line message, bold
+
+
+@pytest.fixture
+async def app(settings: Settings, test_prefix: str) -> AsyncIterator[App]:
+    redis = await connect_real_redis()
+    isolated = settings.model_copy(update={"store": StoreSettings(prefix=test_prefix)})
+    built = await build_app(isolated, Secrets(), redis=redis)
+    try:
+        await built.refresh()
+        yield built
+    finally:
+        await drop_prefix(redis, test_prefix)
+        await built.aclose()
+
+
+def alerts_of(app: App) -> AlertService:
+    assert app.hub.alerts is not None
+    return app.hub.alerts
+
+
+async def command(app: App, chat_id: int, text: str) -> None:
+    chat = Chat("telegram", str(chat_id), "7", is_group=chat_id < 0)
+    reply = await app.registry.run_text(app.context(chat), text)
+    assert not reply.error, reply.title
+
+
+async def deliver(app: App, standin: BotApiStandIn) -> int:
+    async with standalone_sender(telegram_secrets(standin)) as sender:
+        return await build_notifier(app, {"telegram": sender}, "dest-test").drain_once()
+
+
+def texts(standin: BotApiStandIn, chat_id: int) -> list[str]:
+    return [m.get("text") or m.get("caption") or "" for m in standin.sent_to(chat_id)]
+
+
+async def test_a_group_without_photo_rights_keeps_its_setup_and_gets_text(app: App) -> None:
+    await command(app, GROUP, "/subscribe all")
+    await command(app, GROUP, "/alert add btc.price above 1")
+    await command(app, GROUP, "/alert add btc.drawdown below -1")
+    service = alerts_of(app)
+    before = await service.subscriptions.subscribed(f"telegram:{GROUP}")
+    events = await evaluate_once(app, build_evaluator(app))
+    fired = [e for e in events if e.destination == f"telegram:{GROUP}"]
+    assert len(fired) >= 2
+    async with running_standin() as standin:
+        standin.fail_next("sendPhoto", "400-photo-rights", times=len(fired))
+        assert await deliver(app, standin) == len(fired)
+        sent = texts(standin, GROUP)
+        assert sent.count(NOTICE) == 1, "the chat is told once"
+        assert len(sent) == len(fired) + 1, "every alert went out as text"
+        assert not any(m.get("photo") for m in standin.sent_to(GROUP))
+        # the next alert there: no second notice
+        await command(app, GROUP, "/alert add btc.price above 2")
+        assert await evaluate_once(app, build_evaluator(app))
+        standin.fail_next("sendPhoto", "400-photo-rights")
+        assert await deliver(app, standin) == 1
+        assert texts(standin, GROUP).count(NOTICE) == 1
+    after = await service.subscriptions.subscribed(f"telegram:{GROUP}")
+    assert before <= after and len(after) == len(before) + 1
+    assert len([r for r in await service.subscriptions.custom_rules()
+                if r.owner == f"telegram:{GROUP}"]) == 3
+    assert app.hub.delivery is not None
+    assert await app.outbox.dead_letters() == [] if app.outbox else True
+
+
+async def blocked_chat(app: App) -> tuple[str, set[str]]:
+    """A private chat with a custom rule, the defaults and a digest, that blocked the bot
+    at its first alert."""
+    dest = f"telegram:{PRIVATE}"
+    await command(app, PRIVATE, "/subscribe all")
+    await command(app, PRIVATE, "/alert add btc.price above 1")
+    await command(app, PRIVATE, "/digest on 07:30 UTC")
+    subscribed = await alerts_of(app).subscriptions.subscribed(dest)
+    assert await evaluate_once(app, build_evaluator(app))
+    async with running_standin() as standin:
+        standin.fail_next("sendPhoto", "403", times=20)
+        standin.fail_next("sendMessage", "403", times=20)
+        await deliver(app, standin)
+    service = alerts_of(app)
+    assert await service.subscriptions.subscribed(dest) == set()  # nothing is sent there
+    assert await service.subscriptions.dormant.get(dest) is not None
+    assert [r.owner for r in await service.subscriptions.custom_rules()] == [dest]
+    assert app.hub.digest is not None and await app.hub.digest.get(dest) is None
+    return dest, subscribed
+
+
+async def assert_restored(app: App, dest: str, subscribed: set[str]) -> None:
+    service = alerts_of(app)
+    assert await service.subscriptions.subscribed(dest) == subscribed
+    assert app.hub.digest is not None
+    digest = await app.hub.digest.get(dest)
+    assert digest is not None and digest.at.strftime("%H:%M") == "07:30"
+    assert await service.subscriptions.dormant.get(dest) is None
+
+
+async def test_a_blocked_chat_that_writes_again_gets_its_rules_back(app: App) -> None:
+    dest, subscribed = await blocked_chat(app)
+    async with running_standin() as standin, TelegramFrontend(app, telegram_secrets(standin)):
+        await standin.push_command("/alerts", chat_id=PRIVATE)
+        reply = await wait_for(lambda: standin.sent_to(PRIVATE), 15, "the /alerts reply")
+    await assert_restored(app, dest, subscribed)
+    assert "c1" in reply[-1]["text"]
+
+
+def my_chat_member(chat_id: int, old: str, new: str) -> dict[str, Any]:
+    bot = {"id": 123456, "is_bot": True, "first_name": "flowwatch"}
+    chat = {"id": chat_id, "type": "private", "first_name": "Tester"}
+    return {"my_chat_member": {
+        "chat": chat, "from": {"id": chat_id, "is_bot": False, "first_name": "Tester"},
+        "date": int(datetime.now(UTC).timestamp()),
+        "old_chat_member": {"status": old, "user": bot, **({"until_date": 0}
+                                                            if old == "kicked" else {})},
+        "new_chat_member": {"status": new, "user": bot, **({"until_date": 0}
+                                                            if new == "kicked" else {})}}}
+
+
+async def test_unblocking_the_bot_restores_and_blocking_parks(app: App) -> None:
+    dest, subscribed = await blocked_chat(app)
+    async with running_standin() as standin, TelegramFrontend(app, telegram_secrets(standin)):
+        await standin.push_update(my_chat_member(PRIVATE, "kicked", "member"))
+        service = alerts_of(app)
+
+        async def restored() -> bool:
+            return await service.subscriptions.dormant.get(dest) is None
+
+        await wait_until(restored, "the restore")
+        await assert_restored(app, dest, subscribed)
+        await standin.push_update(my_chat_member(PRIVATE, "member", "kicked"))
+
+        async def parked() -> bool:
+            return await service.subscriptions.dormant.get(dest) is not None
+
+        await wait_until(parked, "the park")
+    assert await service.subscriptions.subscribed(dest) == set()
+
+
+async def wait_until(check: Any, what: str) -> None:
+    """Poll Redis for what the front-end stored: PTB handles the update in its own task and
+    sends nothing back, so there is no event to wait on."""
+    try:
+        async with asyncio.timeout(15):
+            while not await check():  # noqa: ASYNC110 - see the docstring
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def test_a_chat_parked_for_30_days_is_forgotten(app: App) -> None:
+    dest, _ = await blocked_chat(app)
+    service = alerts_of(app)
+    parked = await service.subscriptions.dormant.get(dest)
+    assert parked is not None
+    assert await service.subscriptions.purge_parked(parked.since + timedelta(days=29)) == []
+    assert await service.subscriptions.custom_rules()
+    assert await service.subscriptions.purge_parked(parked.since + timedelta(days=31)) == [dest]
+    assert await service.subscriptions.custom_rules() == []
+    assert await service.subscriptions.dormant.get(dest) is None
