@@ -17,9 +17,9 @@ from services.families import FAMILY_BY_NAME
 from services.readings import Stamped
 
 commands = CommandGroup()
-CHART = Param("chart", "which chart to draw", choices=tuple(CHARTS), required=True)
 TITLES = {"divergence": "Divergence", "btc": "BTC", "stablecoins": "Stablecoins",
           "yields": "Yields", "aitokens": "AI tokens", "capex": "Capex"}
+CHART = Param("chart", "which chart to draw", choices=tuple(CHARTS), required=True)
 CAPTIONS = {
     "divergence": "Cumulative return of the equal-weight AI and crypto baskets and the S&P 500; "
                   "shaded: the spread.",
@@ -51,7 +51,8 @@ async def chart(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         raise UserError(f"window start {window.start} is after the as-of date {asof}")
     if ctx.hub.charts is None:
         raise Unavailable("charts are not available on this bot")
-    png = await ctx.hub.charts.chart(spec.name, window, asof)
-    reply = stamp_reply(f"{TITLES[spec.name]} {window.describe(asof)}", [],
-                        [CAPTIONS[spec.name]], got.snapshot, got.reading.sources, ctx.hub.mode)
-    return replace(reply, chart_png=png)
+    drawn = await ctx.hub.charts.drawn(spec.name, window, asof)
+    span = f", data from {drawn.data_from}" if drawn.data_from else " " + window.describe(asof)
+    reply = stamp_reply(TITLES[spec.name] + span, [], [drawn.headline, CAPTIONS[spec.name]],
+                        got.snapshot, got.reading.sources, ctx.hub.mode)
+    return replace(reply, chart_png=drawn.png)

@@ -7,30 +7,33 @@ from dataclasses import dataclass
 from datetime import date
 from typing import assert_never
 
+from matplotlib.figure import Figure
+
 from services.baskets import Baskets
 from services.charts.market import (
     BtcChart,
     DivergenceChart,
+    btc_figure,
     chart_data_btc,
     chart_data_divergence,
-    draw_btc,
-    draw_divergence,
+    divergence_figure,
 )
 from services.charts.money import (
     StablecoinsChart,
     YieldsChart,
     chart_data_stablecoins,
     chart_data_yields,
-    draw_stablecoins,
-    draw_yields,
+    stablecoins_figure,
+    yields_figure,
 )
+from services.charts.render import to_png
 from services.charts.sector import (
     AiTokensChart,
     CapexChart,
+    aitokens_figure,
+    capex_figure,
     chart_data_aitokens,
     chart_data_capex,
-    draw_aitokens,
-    draw_capex,
 )
 from services.families import FAMILY_BY_NAME
 from services.series import MarketData
@@ -64,18 +67,23 @@ CHARTS: dict[str, ChartSpec] = {s.name: s for s in (
 
 def draw_chart(data: ChartData) -> bytes:
     """Render any chart's data to PNG bytes (CPU-bound: call it off the event loop)."""
+    return to_png(chart_figure(data))
+
+
+def chart_figure(data: ChartData) -> Figure:
+    """The matplotlib Figure of any chart's data (tests inspect it; draw_chart renders it)."""
     match data:
         case DivergenceChart():
-            return draw_divergence(data)
+            return divergence_figure(data)
         case BtcChart():
-            return draw_btc(data)
+            return btc_figure(data)
         case StablecoinsChart():
-            return draw_stablecoins(data)
+            return stablecoins_figure(data)
         case YieldsChart():
-            return draw_yields(data)
+            return yields_figure(data)
         case AiTokensChart():
-            return draw_aitokens(data)
+            return aitokens_figure(data)
         case CapexChart():
-            return draw_capex(data)
+            return capex_figure(data)
         case _:
             assert_never(data)

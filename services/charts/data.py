@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -15,20 +16,43 @@ from services.windows import Window
 
 @dataclass(frozen=True)
 class ChartMeta:
-    """What every chart prints around its data: title, subtitle and the footer facts."""
+    """What every chart prints around its data: title, headline number, subtitle, the x range
+    (the window's start through as-of) and the footer facts."""
 
     chart: str
-    title: str
+    name: str  # "Bitcoin"
     subtitle: str
     window: str
     asof: date
     sources: tuple[str, ...]
+    window_text: str = ""  # "since 2024-01-01"
+    start: date | None = None  # where the window starts (the x-axis starts there)
+    data_from: date | None = None  # set when the data start later than the window
+    headline: str = ""  # the chart's number, e.g. "AI minus crypto +548.0 pp"
+
+    @property
+    def title(self) -> str:
+        if self.data_from is not None:
+            return f"{self.name}, data from {self.data_from.isoformat()}"
+        return f"{self.name} {self.window_text}".strip()
+
+    def with_headline(self, headline: str) -> ChartMeta:
+        return replace(self, headline=headline)
 
 
 def chart_meta(chart: str, title: str, subtitle: str, window: Window, asof: date,
                data: MarketData, keys: list[str]) -> ChartMeta:
-    return ChartMeta(chart, f"{title} {window.describe(asof)}", subtitle, window.label, asof,
-                     sources_of(data, keys))
+    return ChartMeta(chart, title, subtitle, window.label, asof, sources_of(data, keys),
+                     window.describe(asof), window.cutoff(asof)[0])
+
+
+def shown_from(meta: ChartMeta, shown: Iterable[pd.Series]) -> ChartMeta:
+    """The meta with `data_from` set when every shown series starts after the window does
+    (a window longer than the data): the title then says so instead of the window."""
+    firsts = [s.index[0].date() for s in shown if not s.empty]
+    if meta.start is None or not firsts or min(firsts) <= meta.start:
+        return meta
+    return replace(meta, data_from=min(firsts))
 
 
 def known(data: MarketData, key: str, asof: date) -> pd.Series:

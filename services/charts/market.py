@@ -6,9 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from services.baskets import Baskets
-from services.charts.data import ChartMeta, basket_cumulative, chart_meta, known, window_slice
+from services.charts.data import (
+    ChartMeta,
+    basket_cumulative,
+    chart_meta,
+    known,
+    shown_from,
+    window_slice,
+)
 from services.charts.render import (
     COLORS,
     date_axis,
@@ -17,7 +25,6 @@ from services.charts.render import (
     no_data,
     panel,
     signed_pct,
-    to_png,
     y_format,
 )
 from services.returns import drawdown
@@ -34,19 +41,34 @@ class DivergenceChart:
     benchmark_name: str
 
 
+def spread_headline(ai: pd.Series, crypto: pd.Series) -> str:
+    if ai.empty or crypto.empty:
+        return "AI minus crypto: no data"
+    return f"AI minus crypto {(float(ai.iloc[-1]) - float(crypto.iloc[-1])) * 100:+.1f} pp"
+
+
 def chart_data_divergence(data: MarketData, asof: date, window: Window,
                           baskets: Baskets) -> DivergenceChart:
     def basket(keys: list[str]) -> pd.Series:
         return basket_cumulative([known(data, k, asof) for k in keys], window, asof)
 
+    ai, crypto, bench = basket(baskets.ai), basket(baskets.crypto), basket([baskets.benchmark])
     meta = chart_meta("divergence", "AI vs crypto",
                       "Cumulative price return, equal-weight baskets. Shaded: AI minus crypto.",
                       window, asof, data, [*baskets.ai, *baskets.crypto, baskets.benchmark])
-    return DivergenceChart(meta, basket(baskets.ai), basket(baskets.crypto),
-                           basket([baskets.benchmark]), "S&P 500")
+    meta = shown_from(meta, [ai, crypto]).with_headline(spread_headline(ai, crypto))
+    return DivergenceChart(meta, ai, crypto, bench, "S&P 500")
 
 
-def draw_divergence(chart: DivergenceChart) -> bytes:
+def spread_band(ai: pd.Series, crypto: pd.Series) -> pd.DataFrame:
+    """Both lines on the union of their dates, each filled in where it has no close (an AI
+    basket on a weekend) by the straight segment its plotted line draws there, so the band's
+    edges are exactly the lines: no notch at a weekend, no step where a line is diagonal."""
+    both = pd.concat([ai, crypto], axis=1, sort=True)
+    return both.interpolate(method="time", limit_area="inside").dropna()
+
+
+def divergence_figure(chart: DivergenceChart) -> Figure:
     fig, (ax,) = new_figure(chart.meta)
     lines = (("AI chips & memory", chart.ai, COLORS["ai"]),
              ("Crypto (BTC, ETH)", chart.crypto, COLORS["crypto"]),
@@ -56,18 +78,18 @@ def draw_divergence(chart: DivergenceChart) -> bytes:
             last = signed_pct(float(values.iloc[-1]))
             ax.plot(values.index, values.to_numpy(), color=color, linewidth=2.2,
                     label=f"{label} {last}")
-    both = pd.concat([chart.ai, chart.crypto], axis=1, sort=True).ffill().dropna()
-    if not both.empty:
-        ax.fill_between(both.index, both.iloc[:, 0].to_numpy(), both.iloc[:, 1].to_numpy(),
-                        color=COLORS["ai"], alpha=0.12, linewidth=0, label="Spread")
+    band = spread_band(chart.ai, chart.crypto)
+    if not band.empty:
+        ax.fill_between(band.index, band.iloc[:, 0].to_numpy(), band.iloc[:, 1].to_numpy(),
+                        color=COLORS["ai"], alpha=0.12, linewidth=0, label="Spread", gid="spread")
     else:
         no_data(ax)
     ax.axhline(0.0, color="#999999", linewidth=0.9)
     panel(ax, "Return since the window start", "cumulative return")
     y_format(ax, signed_pct)
-    date_axis(ax)
+    date_axis(ax, chart.meta.data_from or chart.meta.start, chart.meta.asof)
     legend(ax)
-    return to_png(fig)
+    return fig
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,10 +109,13 @@ def chart_data_btc(data: MarketData, asof: date, window: Window,
     ath = drawdown(values, asof)
     meta = chart_meta("btc", "Bitcoin", "Daily close in USD; below, the distance from the "
                       "all-time high on record.", window, asof, data, ["BTC"])
+    headline = "BTC: no data" if ath is None else (
+        f"BTC ${ath.close:,.0f}, {ath.pct:+.1f}% from its high")
+    meta = shown_from(meta, [shown]).with_headline(headline)
     return BtcChart(meta, shown, path, ath.peak_date if ath else None, ath.peak if ath else None)
 
 
-def draw_btc(chart: BtcChart) -> bytes:
+def btc_figure(chart: BtcChart) -> Figure:
     fig, (top, bottom) = new_figure(chart.meta, 2, (2.0, 1.0))
     if chart.price.empty:
         no_data(top)
@@ -102,7 +127,7 @@ def draw_btc(chart: BtcChart) -> bytes:
         top.scatter(pd.DatetimeIndex([chart.ath_date]), [chart.ath], color=COLORS["bad"], zorder=3,
                     label=f"All-time high ${chart.ath:,.0f} ({chart.ath_date.isoformat()})")
     panel(top, "Price", "USD")
-    y_format(top, lambda v: f"${v / 1000:,.0f}k")
+    y_format(top, lambda v, d: f"${v / 1000:,.{d}f}k")
     bottom.fill_between(chart.drawdown.index, chart.drawdown.to_numpy(), 0.0,
                         color=COLORS["bad"], alpha=0.3, linewidth=0)
     bottom.plot(chart.drawdown.index, chart.drawdown.to_numpy(), color=COLORS["bad"],
@@ -110,7 +135,6 @@ def draw_btc(chart: BtcChart) -> bytes:
     panel(bottom, "Drawdown from all-time high", "from high")
     y_format(bottom, signed_pct)
     for ax in (top, bottom):
-        date_axis(ax)
+        date_axis(ax, chart.meta.data_from or chart.meta.start, chart.meta.asof)
     legend(top)
-    return to_png(fig)
-
+    return fig

@@ -7,9 +7,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from services.baskets import Baskets
-from services.charts.data import ChartMeta, chart_meta, known, window_slice
+from services.charts.data import ChartMeta, chart_meta, known, shown_from, window_slice
 from services.charts.render import (
     COLORS,
     PALETTE,
@@ -21,7 +22,6 @@ from services.charts.render import (
     no_data,
     panel,
     signed_pct,
-    to_png,
     y_format,
 )
 from services.metrics.aitokens import SECTOR_CAP
@@ -30,6 +30,9 @@ from services.metrics.common import lag_is_stale
 from services.returns import drawdown, equal_weight_index
 from services.series import MarketData
 from services.windows import Window
+
+MIN_QUARTERS = 4
+HALF = 0.5  # "more than 50% below its peak"
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,10 +54,20 @@ def chart_data_aitokens(data: MarketData, asof: date, window: Window,
                       "each token's distance from its peak close.", window, asof, data,
                       list(baskets.aitokens))
     shown = window_slice(index, window, asof) if index is not None else pd.Series(dtype=float)
+    meta = shown_from(meta, [shown]).with_headline(token_headline(drawdowns))
     return AiTokensChart(meta, shown.astype("float64"), drawdowns, stale)
 
 
-def draw_aitokens(chart: AiTokensChart) -> bytes:
+def token_headline(drawdowns: pd.Series) -> str:
+    """'Median token -75.6% from its peak; 7 of 8 more than 50% below'."""
+    if drawdowns.empty:
+        return "AI tokens: no data"
+    deep = int((drawdowns < -HALF).sum())
+    return (f"Median token {drawdowns.median() * 100:+.1f}% from its peak; "
+            f"{deep} of {len(drawdowns)} more than 50% below")
+
+
+def aitokens_figure(chart: AiTokensChart) -> Figure:
     fig, (top, bottom) = new_figure(chart.meta, 2, (1.2, 1.0))
     if chart.index.empty:
         no_data(top)
@@ -62,8 +75,8 @@ def draw_aitokens(chart: AiTokensChart) -> bytes:
         top.plot(chart.index.index, chart.index.to_numpy(), color=COLORS["ai"], linewidth=2.2,
                  label=f"Index {float(chart.index.iloc[-1]):.1f}")
     panel(top, "Equal-weight AI-token index", "index level")
-    y_format(top, lambda v: f"{v:,.0f}")
-    date_axis(top)
+    y_format(top, lambda v, d: f"{v:,.{d}f}")
+    date_axis(top, chart.meta.data_from or chart.meta.start, chart.meta.asof)
     legend(top)
     depth = -chart.drawdowns.sort_values()  # deepest first, as positive bar lengths
     stale = [k in chart.stale for k in depth.index]
@@ -78,7 +91,7 @@ def draw_aitokens(chart: AiTokensChart) -> bytes:
     if chart.stale:
         bottom.set_xlabel("* grey: last quote lags the as-of date", fontsize=TICK_SIZE,
                           color="#666666")
-    return to_png(fig)
+    return fig
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,23 +103,47 @@ class CapexChart:
 
 def chart_data_capex(data: MarketData, asof: date, window: Window,
                      baskets: Baskets) -> CapexChart:
+    """The quarters ending in the window; at least the last MIN_QUARTERS filed ones, since a
+    window shorter than a year holds fewer quarters than make a picture (or none)."""
     start = pd.Timestamp(window.cutoff(asof)[0])
-    quarterly = {t: known(data, capex_key(t), asof).loc[start:] for t in baskets.capex}
-    meta = chart_meta("capex", "Hyperscaler capex", "Capital expenditure per quarter (SEC "
-                      "filings, once filed); line: AI-token sector market cap where known.",
-                      window, asof, data, [*(capex_key(t) for t in baskets.capex), SECTOR_CAP])
-    return CapexChart(meta, quarterly, window_slice(known(data, SECTOR_CAP, asof), window, asof))
+    filed = {t: known(data, capex_key(t), asof) for t in baskets.capex}
+    ends = sorted({d for s in filed.values() for d in s.index})
+    first = min([start, *ends[-MIN_QUARTERS:][:1]])
+    quarterly = {t: s.loc[first:] for t, s in filed.items()}
+    subtitle = ("Capital expenditure per quarter (SEC filings, once filed); line: AI-token "
+                "sector market cap where known.")
+    if first < start:
+        subtitle += f" Quarterly data: the last {MIN_QUARTERS} filed quarters."
+    cap = window_slice(known(data, SECTOR_CAP, asof), window, asof)
+    if cap.empty:
+        subtitle += " AI-token sector market cap: not known at this date."
+    meta = chart_meta("capex", "Hyperscaler capex", subtitle, window, asof, data,
+                      [*(capex_key(t) for t in baskets.capex), SECTOR_CAP])
+    return CapexChart(meta.with_headline(capex_headline(quarterly)), quarterly, cap)
+
+
+def capex_headline(quarterly: dict[str, pd.Series]) -> str:
+    """'Q1 2026: $120.4B from 4 of 4 companies' for the latest quarter anyone filed."""
+    ends = [s.index[-1] for s in quarterly.values() if not s.empty]
+    if not ends:
+        return "Capex: no quarter filed"
+    latest = max(ends)
+    values = [float(s.loc[latest]) for s in quarterly.values() if latest in s.index]
+    label = quarter_label(latest).replace("\n", " ")
+    return f"{label}: ${sum(values) / 1e9:,.1f}B from {len(values)} of {len(quarterly)} companies"
 
 
 def quarter_label(day: pd.Timestamp) -> str:
     return f"Q{(day.month - 1) // 3 + 1}\n{day.year}"
 
 
-def draw_capex(chart: CapexChart) -> bytes:
+def capex_figure(chart: CapexChart) -> Figure:
     fig, (ax,) = new_figure(chart.meta)
     quarters = sorted({d for s in chart.quarterly.values() for d in s.index})
     width = 0.8 / max(len(chart.quarterly), 1)
     for i, (ticker, values) in enumerate(chart.quarterly.items()):
+        if values.empty:  # an empty bar set would put a default-coloured swatch in the legend
+            continue
         x = [quarters.index(d) - 0.4 + width * (i + 0.5) for d in values.index]
         ax.bar(x, values.to_numpy(), width=width, color=PALETTE[i % len(PALETTE)], label=ticker)
     ax.set_xticks(range(len(quarters)), [quarter_label(q) for q in quarters])
@@ -120,9 +157,8 @@ def draw_capex(chart: CapexChart) -> bytes:
         ax.plot(x, cap.to_numpy(), color="#222222", marker="D", linestyle="--",
                 label=f"AI-token sector cap {last}")
         ax.axhline(float(cap.iloc[-1]), color="#222222", linestyle=":", linewidth=1.0)
-    elif quarters:
-        no_data(ax, "AI-token sector market cap: not known at this date", y=0.97)
     panel(ax, "Capex per quarter", "USD")
+    ax.set_ylim(bottom=0.0)
     y_format(ax, billions)
     legend(ax)
-    return to_png(fig)
+    return fig

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import subprocess
 import sys
@@ -13,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from services.charts.catalog import ChartData, draw_chart
-from services.charts.service import CACHE_TTL_SECONDS, ChartService
+from services.charts.service import CACHE_TTL_SECONDS, ChartService, DrawnChart
 from services.settings import Settings
 from services.sources.replay import ReplaySource
 from services.store import MetricStore
@@ -56,7 +55,11 @@ async def test_cache_hit_does_not_render_again(store: MetricStore, settings: Set
     assert first.startswith(PNG_SIGNATURE)
     key = store.keys.chart("btc", SINCE_2024.label, asof.isoformat())
     assert key == f"{store.keys.prefix}{{c}}:chart:btc:since:2024-01-01:{asof.isoformat()}"
-    assert base64.b64decode(await store.redis.get(key)) == first
+    cached = DrawnChart.decode(await store.redis.get(key))
+    assert cached is not None
+    assert cached.png == first
+    assert cached.headline.startswith("BTC $")
+    assert cached.data_from is None
     assert 0 < await store.redis.ttl(key) <= CACHE_TTL_SECONDS
 
 

@@ -171,7 +171,8 @@ async def test_chart_command_replies_with_png_and_footer(replay_app: App) -> Non
     assert reply.title == "Divergence year to date (2026)"
     assert "as of 2026-05-29 (replay snapshot)" in reply.footer
     assert "Yahoo Finance" in reply.footer
-    assert len(reply.notes) == 1
+    assert reply.notes[0].startswith("AI minus crypto +")  # the chart's headline number
+    assert len(reply.notes) == 2
 
 
 @pytest.mark.parametrize(("text", "expected"), [
