@@ -28,6 +28,7 @@ from bench.common import REDIS_URL, bench_settings
 from bot.app import build_app
 from services.alerts.backtest import run_backtest
 from services.alerts.rules import parse_rule
+from services.engine import build_catalog
 from services.families import FAMILIES
 from services.settings import Secrets
 from services.sources.replay import ReplaySource
@@ -97,7 +98,8 @@ async def backtest(args: argparse.Namespace) -> str:
     settings = bench_settings(args.prefix, Path(args.data_dir))
     found = []
     for default in settings.alerts.defaults:
-        result = await run_backtest(settings, parse_rule(default.rule), None, None)
+        catalog = build_catalog(settings.baskets, settings.thesis)
+        result = await run_backtest(settings, catalog, parse_rule(default.rule), None, None)
         found.append(f"{default.id} {result.firings}")
     return f"{len(found)} rules from {result.start} to {result.end}; firings: {', '.join(found)}"
 

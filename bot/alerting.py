@@ -83,7 +83,7 @@ def evaluation_time(app: App) -> datetime:
 def build_evaluator(app: App) -> AlertEvaluator:
     if app.hub.alerts is None or app.outbox is None:
         raise RuntimeError("alerts are not wired in this app")
-    return app.hub.alerts.evaluator(app.store, app.settings.baskets, app.outbox)
+    return app.hub.alerts.evaluator(app.store, app.outbox)
 
 
 async def evaluate_once(app: App, evaluator: AlertEvaluator) -> list[AlertEvent]:
@@ -190,7 +190,7 @@ def console_alerts(app: App) -> Callable[[], Awaitable[None]]:
     if app.hub.alerts is None or app.outbox is None:
         raise RuntimeError("alerts are not wired in this app")
     console = ConsoleOutbox(app.outbox)
-    evaluator = app.hub.alerts.evaluator(app.store, app.settings.baskets, console)
+    evaluator = app.hub.alerts.evaluator(app.store, console)
     digests = build_digest_scheduler(app)
 
     async def check() -> None:

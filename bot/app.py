@@ -17,6 +17,7 @@ from services.alerts.service import AlertService
 from services.charts.service import ChartService
 from services.collector import CollectionResult, Collector
 from services.digest.store import DigestStore
+from services.engine import build_catalog
 from services.hub import ServiceHub
 from services.keys import Keys
 from services.readings import ReadingsService
@@ -89,15 +90,16 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     store = MetricStore(redis, keys)
     collector = Collector(sources, store, settings.baskets, today=_today)
     mode = "replay" if replay else "live"
+    catalog = build_catalog(settings.baskets, settings.thesis)  # every metric, built once
     charts = ChartService(store, redis, keys, settings.baskets)
     # Alert rules, subscriptions and state persist across replays: the plain prefix.
     alert_keys = Keys(settings.store.prefix)
-    alerts = AlertService(redis, alert_keys, settings.alerts)
+    alerts = AlertService(redis, alert_keys, settings.alerts, catalog)
     outbox = RedisOutbox(redis, alert_keys)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
                      alerts=alerts, delivery=DeliveryMonitor(outbox),
                      digest=DigestStore(redis, alert_keys),
-                     thesis=ThesisService(store, settings.baskets, settings.thesis))
+                     thesis=ThesisService(store, catalog, settings.thesis))
     logger.info("app built: mode=%s asof=%s sources=%s store=%s", mode, asof or "today",
                 ",".join(s.name for s in sources), "redis" if secrets.redis_url else "embedded")
     return App(settings, redis, store, collector, hub, build_registry(), session, outbox)

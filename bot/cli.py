@@ -19,6 +19,7 @@ from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
 from services.alerts.rules import RuleError, parse_rule
 from services.bundle import default_config
+from services.engine import build_catalog
 from services.settings import ConfigError, Secrets, Settings, load_settings
 
 logger = logging.getLogger("bot")
@@ -127,8 +128,9 @@ async def _collect(app: App, _args: argparse.Namespace) -> int:
 async def _backtest(args: argparse.Namespace, settings: Settings) -> int:
     progress = terminal_progress if sys.stdout.isatty() else None
     try:
-        result = await run_backtest(settings, parse_rule(args.rule), args.start, args.end,
-                                    progress)
+        catalog = build_catalog(settings.baskets, settings.thesis)
+        result = await run_backtest(settings, catalog, parse_rule(args.rule, catalog),
+                                    args.start, args.end, progress)
     except (RuleError, BacktestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

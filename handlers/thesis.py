@@ -10,7 +10,7 @@ from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
 from services.errors import Unavailable
 from services.store import Snapshot
-from services.thesis.scorecard import HOLDS, NO_DATA, ClaimResult
+from services.thesis.scorecard import HOLDS, NO_DATA, STALE, ClaimResult, Number
 from services.thesis.service import Scorecard
 
 commands = CommandGroup()
@@ -21,13 +21,25 @@ EXPLAIN = ("Each claim is a rule in the /alert grammar (config.yaml, thesis:), r
 
 
 def verdict_text(result: ClaimResult) -> str:
+    if result.verdict == STALE:
+        return "⚠ stale"
     return MARK.get(result.verdict, "✗ does not hold")
 
 
 def since_text(result: ClaimResult) -> str:
+    if result.verdict == STALE:
+        last = f"; last current verdict: {result.last_fresh}" if result.last_fresh else ""
+        return f"stale since {result.since or 'n/a'} ({', '.join(result.stale_inputs)}{last})"
     if result.since is None:
         return "n/a"
     return f"since {result.since}" + (" (start of data)" if result.since_start else "")
+
+
+def number_text(n: Number) -> str:
+    text = f"{n.value} ({n.day})" if n.day else n.value
+    if n.coverage:
+        text += f", {n.coverage}"
+    return text + (f" ⚠ stale since {n.stale_since}" if n.stale_since else "")
 
 
 def why_notes(results: tuple[ClaimResult, ...]) -> list[str]:
@@ -38,7 +50,7 @@ def why_notes(results: tuple[ClaimResult, ...]) -> list[str]:
 def claim_table(result: ClaimResult) -> Table:
     rows: list[tuple[str, str]] = [(verdict_text(result), since_text(result)),
                                    ("test", result.test)]
-    rows += [(n.metric, f"{n.value} ({n.day})" if n.day else n.value) for n in result.numbers]
+    rows += [(n.metric, number_text(n)) for n in result.numbers]
     return Table(("", ""), tuple(rows), heading=f"{result.n}. {result.title}")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services.alerts.config import AlertsConfig
 from services.baskets import Baskets
@@ -15,7 +15,6 @@ from services.bundle import snapshot_dir
 from services.digest.config import DigestSettings
 from services.sources.live import LiveSourcesConfig
 from services.thesis.config import ThesisConfig
-from services.thesis.metrics import install
 
 
 class ConfigError(Exception):
@@ -65,18 +64,24 @@ class Settings(_Strict):
     store: StoreSettings = StoreSettings()
     replay: ReplaySettings = ReplaySettings()
     collector: CollectorSettings = CollectorSettings()
-    # Before `alerts`: its rules may use the claims' thesis.<n> metrics, installed here.
-    thesis: ThesisConfig = Field(default_factory=ThesisConfig, validate_default=True)
+    thesis: ThesisConfig = ThesisConfig()
     alerts: AlertsConfig = AlertsConfig()
     digest: DigestSettings = DigestSettings()
     telegram: TelegramSettings = TelegramSettings()
     discord: DiscordSettings = DiscordSettings()
     root: Path = Path()
 
-    @field_validator("thesis")
-    @classmethod
-    def _install_claims(cls, v: ThesisConfig) -> ThesisConfig:
-        return install(v)
+    @model_validator(mode="after")
+    def _claims_exist(self) -> Settings:
+        """A default alert rule over thesis.<n> needs claim n enabled."""
+        claims = {c.metric_id for c in self.thesis.enabled()}
+        for rule in self.alerts.defaults:
+            missing = [m for m in rule.parsed().metrics
+                       if m.startswith("thesis.") and m not in claims]
+            if missing:
+                raise ValueError(f"alerts: rule {rule.id!r}: unknown metric {missing[0]!r} "
+                                 "(no enabled thesis claim has that number)")
+        return self
 
     def data_dir(self) -> Path:
         d = self.replay.data_dir

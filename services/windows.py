@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
+
 WINDOW_HELP = "ytd, 30d, 90d, 1y, since:YYYY-MM-DD"
 DEFAULT_SINCE = date(2024, 1, 1)
 _DAYS = re.compile(r"^(\d{1,4})d$")
@@ -57,6 +59,18 @@ class Window:
             except ValueError:  # 29 February
                 return asof.replace(year=asof.year - 1, day=28), False
         return asof - timedelta(days=self.days), False
+
+    def bases(self, calendar: pd.DatetimeIndex) -> pd.DatetimeIndex:
+        """For each date, the day whose last close on or before it is the base (the
+        vectorized `cutoff`: a strict cutoff looks one day earlier)."""
+        if self.kind == "ytd":
+            return calendar.to_period("Y").to_timestamp() - pd.Timedelta(days=1)
+        if self.kind == "since" and self.start is not None:
+            return pd.DatetimeIndex([pd.Timestamp(self.start) - pd.Timedelta(days=1)]
+                                    * len(calendar))
+        if self.kind == "years":
+            return calendar - pd.DateOffset(years=1)  # 29 February -> 28 February
+        return calendar - pd.Timedelta(days=self.days)
 
 
 YTD = Window("ytd")

@@ -14,6 +14,7 @@ from services.alerts.conditions import observation, observe_all, rule_series
 from services.alerts.messages import shown, unit_of
 from services.alerts.rules import Rule
 from services.alerts.state import AlertState, Transition, step
+from services.metrics.catalog import MetricCatalog
 from services.series import MarketData
 from services.settings import Settings
 from services.sources.replay import ReplaySource
@@ -76,7 +77,8 @@ def replay(rule: Rule, series: pd.Series, start: date | None = None, end: date |
     return BacktestResult(rule, tuple(found), start, end)
 
 
-async def run_backtest(settings: Settings, rule: Rule, start: date | None, end: date | None,
+async def run_backtest(settings: Settings, catalog: MetricCatalog, rule: Rule,
+                       start: date | None, end: date | None,
                        progress: Progress | None = None) -> BacktestResult:
     """Backtest on the snapshot under settings' data dir; `end` defaults to its as-of date."""
     if start and end and start > end:
@@ -84,7 +86,7 @@ async def run_backtest(settings: Settings, rule: Rule, start: date | None, end: 
     snapshot = await ReplaySource(settings.data_dir()).load()
     end = end or snapshot.default_asof()
     data: MarketData = snapshot.upto(end)
-    series = await asyncio.to_thread(rule_series, rule, data, settings.baskets)
+    series = await asyncio.to_thread(rule_series, rule, data, catalog, end)
     return await asyncio.to_thread(replay, rule, series, start, end, progress)
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from services.alerts.lookup import on_or_before
-from services.alerts.metrics import metric_series, union_calendar
 from services.alerts.rules import CHANGE, RANGE, Rule
-from services.baskets import Baskets
+from services.returns import on_or_before, union_calendar
 from services.series import MarketData
+
+if TYPE_CHECKING:
+    from services.metrics.catalog import MetricCatalog
 
 # Conditions that need the value seen on the other side before they can fire; the rest
 # are levels and fire on the first evaluation that finds them true.
@@ -34,12 +36,14 @@ class Observation:
     held_before: bool | None  # at the previous point; None when there is none
 
 
-def rule_series(rule: Rule, data: MarketData, baskets: Baskets) -> pd.Series:
-    """The rule's subject: one metric, or spread(a, b) = a - b on a common calendar."""
-    first = metric_series(rule.metric, data, baskets)
+def rule_series(rule: Rule, data: MarketData, catalog: MetricCatalog,
+                through: date | None = None) -> pd.Series:
+    """The rule's subject: one metric, or spread(a, b) = a - b on a common calendar; days on
+    which a metric is stale are left out, so a rule never moves on stale data."""
+    first = catalog.series(rule.metric, data, through, fresh=True)
     if not rule.other:
         return first
-    second = metric_series(rule.other, data, baskets)
+    second = catalog.series(rule.other, data, through, fresh=True)
     calendar = union_calendar([first, second])
     spread = on_or_before(first, calendar)[0] - on_or_before(second, calendar)[0]
     return pd.Series(spread, index=calendar, dtype="float64").dropna()

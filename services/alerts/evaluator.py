@@ -20,12 +20,11 @@ from services.alerts.chart_for import alert_chart
 from services.alerts.conditions import Observation, observation, observe_all, rule_series
 from services.alerts.events import AlertEvent
 from services.alerts.messages import alert_text, limit_text
-from services.alerts.metrics import METRICS
 from services.alerts.state import Transition, step
 from services.alerts.state_store import AlertStateStore
 from services.alerts.subscriptions import AlertRule, Subscriptions
-from services.baskets import Baskets
 from services.keys import Keys
+from services.metrics.catalog import MetricCatalog
 from services.metrics.common import sources_of
 from services.series import MarketData
 from services.store import MetricStore
@@ -48,14 +47,14 @@ class RuleReading:
 
 class AlertEvaluator:
     def __init__(self, redis: Redis, keys: Keys, subscriptions: Subscriptions,
-                 store: MetricStore, baskets: Baskets, outbox: Outbox,
+                 store: MetricStore, catalog: MetricCatalog, outbox: Outbox,
                  max_alerts_per_day: int) -> None:
         self.redis = redis
         self.keys = keys
         self.subscriptions = subscriptions
         self.states = AlertStateStore(redis, keys)
         self.store = store
-        self.baskets = baskets
+        self.catalog = catalog
         self.outbox = outbox
         self.max_alerts_per_day = max_alerts_per_day
 
@@ -66,8 +65,8 @@ class AlertEvaluator:
             dests = sorted(await self.subscriptions.subscribers(rule.id))
             if dests:
                 targets.append((rule, dests))
-        keys = sorted({k for rule, _ in targets for m in rule.rule.metrics
-                       for k in METRICS[m].inputs(self.baskets)})
+        targets = [(r, d) for r, d in targets if self._known(r)]
+        keys = self.catalog.inputs(m for rule, _ in targets for m in rule.rule.metrics)
         data = await self.store.load_history(keys)
         readings = await asyncio.to_thread(self._read_all, [r for r, _ in targets], data)
         events: list[AlertEvent] = []
@@ -83,11 +82,18 @@ class AlertEvaluator:
     def _read_all(self, rules: list[AlertRule], data: MarketData) -> dict[str, RuleReading]:
         readings = {}
         for rule in rules:
-            frame = observe_all(rule.rule, rule_series(rule.rule, data, self.baskets))
-            inputs = [k for m in rule.rule.metrics for k in METRICS[m].inputs(self.baskets)]
+            frame = observe_all(rule.rule, rule_series(rule.rule, data, self.catalog))
+            inputs = self.catalog.inputs(rule.rule.metrics)
             readings[rule.id] = RuleReading(observation(frame), ", ".join(
                 sources_of(data, inputs)))
         return readings
+
+    def _known(self, rule: AlertRule) -> bool:
+        """A stored rule over a metric the catalog no longer has (a claim since disabled)."""
+        missing = [m for m in rule.rule.metrics if m not in self.catalog]
+        if missing:
+            logger.warning("alert rule skipped: rule=%s unknown metric=%s", rule.id, missing[0])
+        return not missing
 
     async def _evaluate_rule(self, rule: AlertRule, dests: list[str], reading: RuleReading,
                              now: datetime) -> list[AlertEvent]:

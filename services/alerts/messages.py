@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.alerts.metrics import METRICS
 from services.alerts.rules import CHANGE, RANGE, Rule
 from services.alerts.state import Transition
+from services.metrics.catalog import metric_unit
 
 MUTE_HINT = "Mute with /mute 1d; /alerts lists your rules."
 
@@ -15,9 +15,9 @@ def unit_of(rule: Rule) -> str:
     """The unit of what the rule measures (a change is always in percent)."""
     if rule.condition in CHANGE:
         return "%"
-    unit = METRICS[rule.metric].unit
+    unit = metric_unit(rule.metric)
     if rule.other:
-        other = METRICS[rule.other].unit
+        other = metric_unit(rule.other)
         return "pp" if unit == other == "%" else unit if unit == other else ""
     return unit
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from services.alerts.metrics import METRICS
+from services.metrics.catalog import BASE_IDS, THESIS_PREFIX
 
 GRAMMAR = ("<metric> above|below|crosses_above|crosses_below V | change_up|change_down P in W "
            "| new_ath | enters|exits A..B [for=DUR] [cooldown=DUR] [hysteresis=V] "
@@ -23,6 +23,7 @@ UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 MAX_COUNT = 99999  # a duration is at most five digits and a unit
 _DURATION = re.compile(r"^(\d{1,5})([wdhm])$")
 _SPREAD = re.compile(r"^spread\(\s*([^\s,()]+)\s*,\s*([^\s,()]+)\s*\)")
+_CLAIM_ID = re.compile(rf"^{re.escape(THESIS_PREFIX)}[1-9][0-9]?$")
 
 
 class RuleError(ValueError):
@@ -101,20 +102,21 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
     return timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
 
 
-def parse_rule(text: str) -> Rule:
-    """Parse one rule; raises RuleError naming the bad token."""
+def parse_rule(text: str, known: Container[str] | None = None) -> Rule:
+    """Parse one rule; raises RuleError naming the bad token. Metric ids are checked against
+    `known` (the app's MetricCatalog) or, without it, against every id a catalog can hold."""
     words = " ".join(text.split()).lower()
     if not words:
         raise RuleError("empty rule")
     spread = _SPREAD.match(words)
     if spread:
-        metric, other = _metric(spread.group(1)), _metric(spread.group(2))
+        metric, other = _metric(spread.group(1), known), _metric(spread.group(2), known)
         tokens = words[spread.end():].split()
     elif words.startswith("spread("):
         raise RuleError(f"bad spread '{_short(words)}' (use spread(<metric>, <metric>))")
     else:
         first, *tokens = words.split()
-        metric, other = _metric(first), ""
+        metric, other = _metric(first, known), ""
     if not tokens:
         raise RuleError(f"missing condition after '{_short(metric)}'")
     condition, rest = tokens[0], tokens[1:]
@@ -175,9 +177,12 @@ def _options(tokens: list[str]) -> dict[str, Any]:
     return found
 
 
-def _metric(token: str) -> str:
-    if token not in METRICS:
-        raise RuleError(f"unknown metric '{_short(token)}'{_suggest(token, METRICS)}")
+def _metric(token: str, known: Container[str] | None) -> str:
+    ok = token in known if known is not None else (
+        token in BASE_IDS or _CLAIM_ID.match(token) is not None)
+    if not ok:
+        names = list(known) if isinstance(known, Iterable) else list(BASE_IDS)
+        raise RuleError(f"unknown metric '{_short(token)}'{_suggest(token, sorted(names))}")
     return token
 
 

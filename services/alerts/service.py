@@ -11,13 +11,13 @@ from redis.asyncio import Redis
 from services.alerts.config import AlertsConfig
 from services.alerts.dormant import Parked
 from services.alerts.evaluator import AlertEvaluator, Outbox
-from services.alerts.metrics import METRICS, MetricDef
 from services.alerts.rules import RuleError, parse_duration, parse_rule
 from services.alerts.state import AlertState
 from services.alerts.state_store import AlertStateStore
 from services.alerts.subscriptions import AlertRule, SubscriptionError, Subscriptions
-from services.baskets import Baskets
 from services.keys import Keys
+from services.metrics.catalog import MetricCatalog
+from services.metrics.common import MetricDef
 from services.store import MetricStore
 
 MAX_MUTE = timedelta(days=30)
@@ -41,23 +41,24 @@ class ChatAlerts:
 
 
 class AlertService:
-    def __init__(self, redis: Redis, keys: Keys, config: AlertsConfig,
+    def __init__(self, redis: Redis, keys: Keys, config: AlertsConfig, catalog: MetricCatalog,
                  clock: Callable[[], datetime] | None = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
         defaults = [AlertRule(d.id, d.parsed(), d.description) for d in config.defaults]
+        self.catalog = catalog
         self.redis = redis
         self.keys = keys
         self.config = config
         self.subscriptions = Subscriptions(redis, keys, defaults)
         self.states = AlertStateStore(redis, keys)
 
-    def evaluator(self, store: MetricStore, baskets: Baskets, outbox: Outbox) -> AlertEvaluator:
+    def evaluator(self, store: MetricStore, outbox: Outbox) -> AlertEvaluator:
         """The evaluator over these rules, reading metric history from `store`."""
-        return AlertEvaluator(self.redis, self.keys, self.subscriptions, store, baskets, outbox,
-                              self.config.max_alerts_per_day)
+        return AlertEvaluator(self.redis, self.keys, self.subscriptions, store, self.catalog,
+                              outbox, self.config.max_alerts_per_day)
 
     def metrics(self) -> list[MetricDef]:
-        return list(METRICS.values())
+        return list(self.catalog.values())
 
     async def overview(self, dest: str) -> ChatAlerts:
         rules = await self.subscriptions.visible_rules(dest)
@@ -80,7 +81,7 @@ class AlertService:
         return ids
 
     async def add_rule(self, dest: str, text: str) -> AlertRule:
-        return await self.subscriptions.add_rule(dest, parse_rule(text),
+        return await self.subscriptions.add_rule(dest, parse_rule(text, self.catalog),
                                                  self.config.max_custom_rules_per_chat)
 
     async def remove_rule(self, dest: str, rule_id: str) -> AlertRule:

@@ -49,7 +49,7 @@ def chart_data_aitokens(data: MarketData, asof: date, window: Window,
     index = equal_weight_index([data[k].values for k in tokens], asof) if tokens else None
     dds = {k: drawdown(data[k].values, asof) for k in tokens}
     drawdowns = pd.Series({k: dd.pct / 100.0 for k, dd in dds.items() if dd}, dtype="float64")
-    stale = tuple(k for k, dd in dds.items() if dd and lag_is_stale(dd.close_date, asof, "token"))
+    stale = tuple(k for k, dd in dds.items() if dd and lag_is_stale(dd.close_date, asof, k))
     meta = chart_meta("aitokens", "AI tokens", "Equal-weight index of daily returns; below, "
                       "each token's distance from its peak close.", window, asof, data,
                       list(baskets.aitokens))

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+
+import pandas as pd
 
 from services.catalog import ASSETS
-from services.metrics.common import Point, latest_point, sources_of
-from services.returns import drawdown, equal_weight_index, period_return
+from services.metrics.common import MetricDef, Point, closes, latest_point, sources_of
+from services.returns import (
+    EMPTY,
+    drawdown,
+    drawdown_pct,
+    equal_weight_index,
+    period_return,
+    read_at,
+)
 from services.series import MarketData, TimeSeries
 from services.windows import Window
 
@@ -42,7 +52,7 @@ class AiTokensReading:
 
 def token_row(series: TimeSeries | None, key: str, window: Window, asof: date) -> TokenRow:
     name = ASSETS[key].name
-    price = latest_point(series, asof, "token")
+    price = latest_point(series, asof)
     if series is None or price is None:
         return TokenRow(key, name, None, None, None, None)
     ret = period_return(series.values, window, asof)
@@ -51,14 +61,22 @@ def token_row(series: TimeSeries | None, key: str, window: Window, asof: date) -
                     dd.peak_date.isoformat() if dd else None)
 
 
+def token_index(data: MarketData, tokens: list[str], asof: pd.Timestamp | date | None = None,
+                ) -> pd.Series:
+    """The equal-weight AI-token index (100 on its first day) on its members' dates."""
+    members = [data[k].values for k in tokens if k in data]
+    if not members:
+        return EMPTY
+    return equal_weight_index(members, asof)
+
+
 def compute_aitokens(data: MarketData, asof: date, window: Window,
                      tokens: list[str]) -> AiTokensReading:
     rows = tuple(token_row(data.get(k), k, window, asof) for k in tokens)
-    members = [data[k].values for k in tokens if k in data]
-    index = equal_weight_index(members, asof) if members else None
+    index = token_index(data, tokens, asof)
     level = ret = dd = None
     peak = start = None
-    if index is not None and not index.empty:
+    if not index.empty:
         level = float(index.iloc[-1])
         start = index.index[0].date().isoformat()
         index_dd = drawdown(index, asof)
@@ -71,6 +89,30 @@ def compute_aitokens(data: MarketData, asof: date, window: Window,
         asof=asof.isoformat(), window=window.label, window_text=window.describe(asof),
         tokens=rows, index_level=level, index_return_pct=ret, index_drawdown_pct=dd,
         index_peak_date=peak, index_start=start, quoted=quoted,
-        sector_cap=latest_point(data.get(SECTOR_CAP), asof, "capex"),
+        sector_cap=latest_point(data.get(SECTOR_CAP), asof),
         sources=sources_of(data, [*tokens, SECTOR_CAP]),
     )
+
+
+def _index(tokens: list[str], data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return read_at(token_index(data, tokens), cal)
+
+
+def _index_drawdown(tokens: list[str], data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return drawdown_pct(token_index(data, tokens), cal)
+
+
+def _sector_cap_bn(data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return read_at(closes(data, SECTOR_CAP), cal) / 1e9
+
+
+def metric_defs(tokens: list[str]) -> list[MetricDef]:
+    members = tuple(tokens)
+    return [
+        MetricDef("aitokens.index", "index", "Equal-weight AI-token index (start = 100)",
+                  members, partial(_index, tokens), members=True),
+        MetricDef("aitokens.drawdown", "%", "AI-token index from its peak", members,
+                  partial(_index_drawdown, tokens), members=True),
+        MetricDef("aitokens.sector_cap", "USD bn", "AI-token sector market cap (CoinGecko)",
+                  (SECTOR_CAP,), _sector_cap_bn),
+    ]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
-from services.metrics.common import Point, latest_point, sources_of
-from services.returns import drawdown, period_return
+import pandas as pd
+
+from services.metrics.common import MetricDef, Point, closes, latest_point, sources_of
+from services.returns import drawdown, period_return, window_return
 from services.series import MarketData
 from services.windows import YTD
 
@@ -40,7 +43,7 @@ def coin_reading(data: MarketData, key: str, asof: date) -> CoinReading:
     ytd = period_return(series.values, YTD, asof)
     return CoinReading(
         key=key,
-        price=latest_point(series, asof, "crypto"),
+        price=latest_point(series, asof),
         ath=dd.peak if dd else None,
         ath_date=dd.peak_date.isoformat() if dd else None,
         drawdown_pct=dd.pct if dd else None,
@@ -57,7 +60,20 @@ def compute_btc(data: MarketData, asof: date, benchmark: str = "SPX") -> BtcRead
         btc=coin_reading(data, "BTC", asof),
         eth=coin_reading(data, "ETH", asof),
         spx_ytd_pct=spx_ytd.pct if spx_ytd else None,
-        spx_close=latest_point(spx, asof, "index"),
+        spx_close=latest_point(spx, asof),
         history_start=btc.first_date.isoformat() if btc and btc.first_date else None,
         sources=sources_of(data, ["BTC", "ETH", benchmark]),
     )
+
+
+def _ytd(key: str, data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return window_return(closes(data, key), YTD, cal)
+
+
+def metric_defs(benchmark: str) -> list[MetricDef]:
+    return [
+        MetricDef("btc.ytd", "%", "Bitcoin return year to date", ("BTC",),
+                  partial(_ytd, "BTC")),
+        MetricDef("spx.ytd", "%", "S&P 500 return year to date", (benchmark,),
+                  partial(_ytd, benchmark)),
+    ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
-from services.catalog import CAPEX_COMPANIES
+from services.catalog import CAPEX_COMPANIES, FILING_LAG
 from services.metrics.aitokens import SECTOR_CAP
-from services.metrics.common import Point, latest_point, sources_of
+from services.metrics.common import MetricDef, Point, closes, latest_point, one_value, sources_of
+from services.returns import on_or_before, one_day, read_at
 from services.series import MarketData
 
 
@@ -38,12 +40,52 @@ def capex_key(ticker: str) -> str:
     return f"capex.{ticker}"
 
 
+def filed(values: pd.Series) -> pd.Series:
+    """Quarterly capex re-dated to when it counts as known: FILING_LAG after quarter end."""
+    return pd.Series(values.to_numpy(), index=pd.DatetimeIndex(values.index) + FILING_LAG,
+                     dtype="float64")
+
+
+def known_quarters(values: pd.Series, asof: date) -> pd.Series:
+    """The quarters filed by `asof`, indexed by quarter end."""
+    return values.loc[: pd.Timestamp(asof) - FILING_LAG]
+
+
+def common_quarter(data: MarketData, companies: list[str], cal: pd.DatetimeIndex
+                   ) -> pd.DataFrame:
+    """Per date: the summed capex of the latest quarter every company has filed and its end;
+    NaN while their latest filed quarters differ (there is no common total then)."""
+    totals = np.zeros(len(cal))
+    ends = []
+    for ticker in companies:
+        values, when = on_or_before(filed(closes(data, capex_key(ticker))), cal)
+        totals += values
+        ends.append(when)
+    if not ends:
+        return pd.DataFrame({"usd": np.nan, "end": pd.NaT}, index=cal)
+    same = np.all(np.equal(ends, ends[0]), axis=0) & ~np.isnat(ends[0])
+    end = pd.DatetimeIndex(ends[0]) - FILING_LAG
+    return pd.DataFrame({"usd": np.where(same, totals, np.nan),
+                         "end": np.where(same, end.to_numpy(), np.datetime64("NaT"))},
+                        index=cal)
+
+
+def capex_to_sector_cap(data: MarketData, companies: list[str], cal: pd.DatetimeIndex,
+                        ) -> pd.Series:
+    """Common-quarter capex over the AI-token sector market cap on or before each date."""
+    total = common_quarter(data, companies, cal)["usd"].to_numpy(dtype="float64")
+    cap = read_at(closes(data, SECTOR_CAP), cal).to_numpy()
+    ok = ~np.isnan(cap) & (np.nan_to_num(cap) > 0)
+    return pd.Series(np.where(ok, total / np.where(ok, cap, 1.0), np.nan), index=cal,
+                     dtype="float64")
+
+
 def company_capex(data: MarketData, ticker: str, asof: date) -> CompanyCapex:
     series = data.get(capex_key(ticker))
     name = CAPEX_COMPANIES[ticker]
     if series is None:
         return CompanyCapex(ticker, name, None, None, None, "no data")
-    known = series.values.loc[: pd.Timestamp(asof)]
+    known = known_quarters(series.values, asof)
     if known.empty:
         return CompanyCapex(ticker, name, None, None, None, series.source)
     last4 = known.iloc[-4:]
@@ -56,15 +98,21 @@ def company_capex(data: MarketData, ticker: str, asof: date) -> CompanyCapex:
 
 def compute_capex(data: MarketData, asof: date, companies: list[str]) -> CapexReading:
     rows = tuple(company_capex(data, t, asof) for t in companies)
-    ends = {r.quarter_end for r in rows}
-    common_end = common_total = None
-    if len(ends) == 1 and None not in ends:
-        common_end = ends.pop()
-        common_total = sum(r.quarter_usd or 0.0 for r in rows)
-    cap = latest_point(data.get(SECTOR_CAP), asof, "capex")
-    ratio = common_total / cap.value if common_total and cap and cap.value else None
+    common = common_quarter(data, companies, one_day(asof)).iloc[0]
+    common_total = None if np.isnan(common["usd"]) else float(common["usd"])
+    common_end = None if common_total is None else pd.Timestamp(common["end"]).date().isoformat()
+    cap = latest_point(data.get(SECTOR_CAP), asof)
+    ratio = one_value(capex_to_sector_cap(data, companies, one_day(asof)))
     return CapexReading(
         asof=asof.isoformat(), companies=rows, common_quarter_end=common_end,
         common_quarter_usd=common_total, sector_cap=cap, capex_to_sector_cap=ratio,
         sources=sources_of(data, [*(capex_key(t) for t in companies), SECTOR_CAP]),
     )
+
+
+def metric_defs(companies: list[str]) -> list[MetricDef]:
+    return [MetricDef(
+        "capex.to_sector_cap", "x",
+        "One quarter of hyperscaler capex over the AI-token sector market cap",
+        (*(capex_key(t) for t in companies), SECTOR_CAP),
+        lambda d, cal: capex_to_sector_cap(d, companies, cal))]

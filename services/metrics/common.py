@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from services.catalog import STALE_AFTER_DAYS
+from services.catalog import stale_after
+from services.returns import EMPTY
 from services.series import MarketData, TimeSeries
 
 
@@ -21,20 +24,21 @@ class Point:
     stale: bool = False
 
 
-def lag_is_stale(last: date | None, asof: date, kind: str) -> bool:
+def lag_is_stale(last: date | None, asof: date, key: str) -> bool:
+    """Whether series `key`, last dated `last`, lags `asof` by more than its kind allows."""
     if last is None:
         return True
-    return (asof - last).days > STALE_AFTER_DAYS.get(kind, 6)
+    return (asof - last).days > stale_after(key)
 
 
-def latest_point(series: TimeSeries | None, asof: date, kind: str) -> Point | None:
+def latest_point(series: TimeSeries | None, asof: date) -> Point | None:
     if series is None:
         return None
     cut = series.values.loc[: pd.Timestamp(asof)]
     if cut.empty:
         return None
     last = cut.index[-1].date()
-    stale = lag_is_stale(last, asof, kind)
+    stale = lag_is_stale(last, asof, series.key)
     return Point(float(cut.iloc[-1]), last.isoformat(), series.source, stale)
 
 
@@ -47,3 +51,29 @@ def sources_of(data: MarketData, keys: list[str]) -> tuple[str, ...]:
             for part in ts.source.split(", "):
                 seen.setdefault(part, None)
     return tuple(seen)
+
+
+SeriesFn = Callable[[MarketData, pd.DatetimeIndex], pd.Series]
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One metric id: its causal series over a calendar, the series it reads, its unit."""
+
+    id: str
+    unit: str  # "%", "pp", "bp", "USD bn", "index", "x", "verdict" or a price currency
+    description: str
+    inputs: tuple[str, ...]
+    fn: SeriesFn
+    members: bool = False  # inputs may drop out (a token index); else every one is needed
+
+
+def closes(data: MarketData, key: str) -> pd.Series:
+    ts = data.get(key)
+    return EMPTY if ts is None else ts.values
+
+
+def one_value(series: pd.Series) -> float | None:
+    """The value of a one-date series, None when it is NaN."""
+    value = float(series.iloc[0]) if len(series) else math.nan
+    return None if math.isnan(value) else value

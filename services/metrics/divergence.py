@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
+import numpy as np
+import pandas as pd
+
+from services.baskets import Baskets
 from services.catalog import ASSETS
-from services.metrics.common import lag_is_stale, sources_of
-from services.returns import period_return
+from services.metrics.common import MetricDef, closes, lag_is_stale, one_value, sources_of
+from services.returns import one_day, period_return, window_return
 from services.series import MarketData
-from services.windows import Window
+from services.windows import DEFAULT_SINCE, SINCE_2024, YTD, Window
 
 
 @dataclass(frozen=True)
@@ -47,20 +52,28 @@ def asset_return(data: MarketData, key: str, window: Window, asof: date) -> Asse
     if result is None:
         last = series.last_date if series is not None else None
         return AssetReturn(key, asset.name, None, None, None, None, asset.currency, source,
-                           lag_is_stale(last, asof, asset.kind))
+                           lag_is_stale(last, asof, key))
     return AssetReturn(
         key, asset.name, result.pct, result.base_date.isoformat(), result.end_date.isoformat(),
         result.end_close, asset.currency, source,
-        lag_is_stale(result.end_date, asof, asset.kind),
+        lag_is_stale(result.end_date, asof, key),
     )
 
 
-def basket_mean(members: tuple[AssetReturn, ...]) -> float | None:
-    """Equal-weight mean of member returns; None unless every member has one."""
-    values = [m.pct for m in members if m.pct is not None]
-    if not values or len(values) != len(members):
-        return None
-    return sum(values) / len(values)
+def basket_return(data: MarketData, members: list[str], window: Window,
+                  calendar: pd.DatetimeIndex) -> pd.Series:
+    """Equal-weight mean of member returns on each date; NaN unless every member has one."""
+    if not members:
+        return pd.Series(np.nan, index=calendar, dtype="float64")
+    parts = [window_return(closes(data, k), window, calendar) for k in members]
+    return pd.concat(parts, axis=1).mean(axis=1, skipna=False).astype("float64")
+
+
+def basket_spread(data: MarketData, b: Baskets, window: Window, calendar: pd.DatetimeIndex,
+                  ) -> pd.Series:
+    """AI basket minus crypto basket, in percentage points, on each date."""
+    return (basket_return(data, b.ai, window, calendar)
+            - basket_return(data, b.crypto, window, calendar))
 
 
 def compute_divergence(
@@ -69,7 +82,9 @@ def compute_divergence(
 ) -> DivergenceReading:
     ai_rows = tuple(asset_return(data, k, window, asof) for k in ai)
     crypto_rows = tuple(asset_return(data, k, window, asof) for k in crypto)
-    ai_mean, crypto_mean = basket_mean(ai_rows), basket_mean(crypto_rows)
+    day = one_day(asof)
+    ai_mean = one_value(basket_return(data, ai, window, day))
+    crypto_mean = one_value(basket_return(data, crypto, window, day))
     spread = None if ai_mean is None or crypto_mean is None else ai_mean - crypto_mean
     return DivergenceReading(
         window=window.label,
@@ -83,3 +98,31 @@ def compute_divergence(
         spread_pp=spread,
         sources=sources_of(data, [*ai, *crypto, benchmark]),
     )
+
+
+def _basket(members: list[str], window: Window, data: MarketData, cal: pd.DatetimeIndex,
+            ) -> pd.Series:
+    return basket_return(data, members, window, cal)
+
+
+def _spread(b: Baskets, window: Window, data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return basket_spread(data, b, window, cal)
+
+
+def metric_defs(b: Baskets) -> list[MetricDef]:
+    both = (*b.ai, *b.crypto)
+    since = f"since {DEFAULT_SINCE}"
+    return [
+        MetricDef("divergence.spread.ytd", "pp", "AI basket minus crypto basket, YTD", both,
+                  partial(_spread, b, YTD)),
+        MetricDef("divergence.spread.since", "pp", f"AI basket minus crypto basket {since}",
+                  both, partial(_spread, b, SINCE_2024)),
+        MetricDef("ai_basket.ytd", "%", "AI chip and memory basket, YTD", tuple(b.ai),
+                  partial(_basket, b.ai, YTD)),
+        MetricDef("crypto_basket.ytd", "%", "BTC/ETH basket, YTD", tuple(b.crypto),
+                  partial(_basket, b.crypto, YTD)),
+        MetricDef("ai_basket.since", "%", f"AI chip and memory basket {since}", tuple(b.ai),
+                  partial(_basket, b.ai, SINCE_2024)),
+        MetricDef("crypto_basket.since", "%", f"BTC/ETH basket {since}", tuple(b.crypto),
+                  partial(_basket, b.crypto, SINCE_2024)),
+    ]

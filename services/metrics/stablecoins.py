@@ -5,13 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from services.metrics.common import Point, latest_point, sources_of
-from services.returns import change_over, close_before, drawdown, is_new_high
+import pandas as pd
+
+from services.metrics.common import MetricDef, Point, closes, latest_point, sources_of
+from services.returns import (
+    change_frame,
+    change_over,
+    close_before,
+    drawdown,
+    drawdown_pct,
+    is_new_high,
+    read_at,
+)
 from services.series import MarketData, TimeSeries
 
 CHANGE_DAYS = (7, 30, 90)
 SUPPLY_KEYS = ("stablecoins.total", "stablecoins.usdt", "stablecoins.usdc")
 TBILLS = "stablecoins.tbills"
+TOTAL = SUPPLY_KEYS[0]
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class StablecoinReading:
 
 
 def supply_reading(series: TimeSeries | None, key: str, asof: date) -> SupplyReading:
-    latest = latest_point(series, asof, "stablecoins")
+    latest = latest_point(series, asof)
     if series is None or latest is None:
         return SupplyReading(key, None, (), None, None, False, None, None)
     values = series.values
@@ -70,9 +81,32 @@ def supply_reading(series: TimeSeries | None, key: str, asof: date) -> SupplyRea
 
 def compute_stablecoins(data: MarketData, asof: date) -> StablecoinReading:
     total, usdt, usdc = (supply_reading(data.get(k), k, asof) for k in SUPPLY_KEYS)
-    tbills = latest_point(data.get(TBILLS), asof, "stablecoins")
+    tbills = latest_point(data.get(TBILLS), asof)
     share = None
     if tbills and total.latest and total.latest.value:
         share = tbills.value / total.latest.value * 100
     return StablecoinReading(asof.isoformat(), total, usdt, usdc,
                              sources_of(data, [*SUPPLY_KEYS, TBILLS]), tbills, share)
+
+
+def _supply_bn(data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return read_at(closes(data, TOTAL), cal) / 1e9
+
+
+def _change_30d(data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return change_frame(closes(data, TOTAL), 30, cal)["pct"].astype("float64")
+
+
+def _drawdown(data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return drawdown_pct(closes(data, TOTAL), cal)
+
+
+def metric_defs() -> list[MetricDef]:
+    return [
+        MetricDef("stablecoins.supply", "USD bn", "Total stablecoin supply", (TOTAL,),
+                  _supply_bn),
+        MetricDef("stablecoins.change_30d", "%", "Stablecoin supply change over 30 days",
+                  (TOTAL,), _change_30d),
+        MetricDef("stablecoins.drawdown", "%", "Stablecoin supply from its all-time high",
+                  (TOTAL,), _drawdown),
+    ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import csv
 import logging
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from services.catalog import FILING_LAG
 from services.series import MarketData, TimeSeries
 from services.sources import SourceError
 
@@ -36,8 +37,6 @@ SOURCE_NAMES = {
 # Series that decide the default as-of date: the latest day they all cover.
 CORE_KEYS = ("NVDA", "AMD", "MU", "DELL", "SMH", "SOXX", "000660.KS", "SPX", "BTC", "ETH",
              "stablecoins.total")
-# Quarterly filings appear weeks after the quarter ends; do not show them earlier.
-FILING_LAG = timedelta(days=45)
 
 
 def source_name(tag: str) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.alerts.metrics import METRICS
 from services.alerts.rules import Rule, RuleError, parse_rule
+from services.metrics.catalog import BASE_IDS, THESIS_PREFIX
 
 JOIN = " and "
-PREFIX = "thesis."
+PREFIX = THESIS_PREFIX
 
 
 class _Strict(BaseModel):
@@ -46,7 +46,7 @@ class Claim(_Strict):
             split_rules(self.rule)
         except RuleError as exc:
             raise ValueError(f"claim {self.n}: {exc.problem}") from None
-        unknown = [m for m in self.show if m not in METRICS or m.startswith(PREFIX)]
+        unknown = [m for m in self.show if m not in BASE_IDS]
         if unknown:
             raise ValueError(f"claim {self.n}: unknown metric {unknown[0]!r} in show")
         return self

@@ -7,29 +7,22 @@ from functools import partial
 
 import pandas as pd
 
-from services.alerts.metrics import METRICS, MetricDef, replace_group
-from services.baskets import Baskets
+from services.metrics.catalog import MetricCatalog
+from services.metrics.common import MetricDef
+from services.returns import read_at
 from services.series import MarketData
-from services.thesis.config import PREFIX, Claim, ThesisConfig
+from services.thesis.config import Claim
 from services.thesis.verdicts import claim_verdicts
 
 
-def _inputs(claim: Claim, baskets: Baskets) -> list[str]:
-    return sorted({k for r in claim.rules() for m in r.metrics
-                   for k in METRICS[m].inputs(baskets)})
+def _verdicts(claim: Claim, base: MetricCatalog, data: MarketData, cal: pd.DatetimeIndex,
+              ) -> pd.Series:
+    verdicts = claim_verdicts(claim.rules(), data, base, cal[-1].date() if len(cal) else None)
+    return read_at(verdicts, cal)
 
 
-def _verdicts(claim: Claim, data: MarketData, baskets: Baskets) -> pd.Series:
-    return claim_verdicts(claim.rules(), data, baskets)
-
-
-def claim_metric(claim: Claim) -> MetricDef:
+def claim_metric(claim: Claim, base: MetricCatalog) -> MetricDef:
+    """The claim's verdict series over the base catalog's metrics."""
+    ids = [m for r in claim.rules() for m in r.metrics]
     return MetricDef(claim.metric_id, "verdict", f"1 while claim {claim.n} holds, else 0: "
-                     f"{claim.title}",
-                     partial(_inputs, claim), partial(_verdicts, claim))
-
-
-def install(config: ThesisConfig) -> ThesisConfig:
-    """Make `thesis.<n>` of every enabled claim an alert metric (replacing earlier ones)."""
-    replace_group(PREFIX, [claim_metric(c) for c in config.enabled()])
-    return config
+                     f"{claim.title}", tuple(base.inputs(ids)), partial(_verdicts, claim, base))

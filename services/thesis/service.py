@@ -9,8 +9,8 @@ from typing import Protocol
 
 from redis.exceptions import RedisError
 
-from services.baskets import Baskets
 from services.errors import Unavailable
+from services.metrics.catalog import MetricCatalog
 from services.metrics.common import sources_of
 from services.series import MarketData
 from services.thesis.config import Claim, ThesisConfig
@@ -29,9 +29,10 @@ class Scorecard:
 
 
 class ThesisService:
-    def __init__(self, store: HistoryReader, baskets: Baskets, config: ThesisConfig) -> None:
+    def __init__(self, store: HistoryReader, catalog: MetricCatalog, config: ThesisConfig,
+                 ) -> None:
         self.store = store
-        self.baskets = baskets
+        self.catalog = catalog
         self.config = config
 
     def claims(self) -> list[Claim]:
@@ -40,10 +41,10 @@ class ThesisService:
     async def scorecard(self, asof: date, claims: list[Claim] | None = None) -> Scorecard:
         """Every (or the given) enabled claim scored at `asof` over the stored history."""
         chosen = self.claims() if claims is None else claims
-        keys = inputs(chosen, self.baskets)
+        keys = inputs(chosen, self.catalog)
         try:
             data = await self.store.load_history(keys)
         except RedisError as exc:
             raise Unavailable("data store temporarily unavailable; try again shortly") from exc
-        results = await asyncio.to_thread(score, chosen, data, self.baskets, asof)
+        results = await asyncio.to_thread(score, chosen, data, self.catalog, asof)
         return Scorecard(asof.isoformat(), results, sources_of(data, keys))

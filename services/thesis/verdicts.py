@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from services.alerts.conditions import Observation, observe_all, rule_series
-from services.alerts.lookup import on_or_before
-from services.alerts.metrics import union_calendar
 from services.alerts.rules import Rule
 from services.alerts.state import AlertState, step
-from services.baskets import Baskets
+from services.returns import EMPTY, on_or_before, union_calendar
 from services.series import MarketData
 
-EMPTY = pd.Series([], index=pd.DatetimeIndex([]), dtype="float64")
+if TYPE_CHECKING:
+    from services.metrics.catalog import MetricCatalog
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,11 @@ def rule_verdicts(rule: Rule, series: pd.Series) -> pd.Series:
     return pd.Series(out, index=pd.DatetimeIndex(frame.index), dtype="float64")
 
 
-def claim_verdicts(rules: tuple[Rule, ...], data: MarketData, baskets: Baskets) -> pd.Series:
+def claim_verdicts(rules: tuple[Rule, ...], data: MarketData, catalog: MetricCatalog,
+                   through: date | None = None) -> pd.Series:
     """The claim's verdict (1.0 holds, 0.0 does not) on the union of its rules' dates, from
     the first date every rule has a verdict."""
-    parts = [rule_verdicts(r, rule_series(r, data, baskets)) for r in rules]
+    parts = [rule_verdicts(r, rule_series(r, data, catalog, through)) for r in rules]
     if any(p.empty for p in parts):
         return EMPTY
     calendar = union_calendar(parts)

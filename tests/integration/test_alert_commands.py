@@ -76,7 +76,7 @@ async def test_subscribed_chat_gets_the_alert_message(app: App) -> None:
     await ask(app, "/alert add btc.price above 1000")
     assert app.hub.alerts is not None
     outbox = ListOutbox()
-    evaluator = app.hub.alerts.evaluator(app.store, app.settings.baskets, outbox)
+    evaluator = app.hub.alerts.evaluator(app.store, outbox)
     events = await evaluator.evaluate(datetime(2026, 5, 30, 8, tzinfo=UTC))
     assert [(e.rule_id, e.destination, e.kind) for e in events] == [
         ("c1", "telegram:-100500", "firing")]

@@ -27,7 +27,7 @@ from services.metrics.stablecoins import StablecoinReading
 from services.metrics.usage import UsageReading
 from services.metrics.yields import YieldsReading
 from services.settings import ReplaySettings, Secrets, Settings, settings_from_dict
-from services.thesis.scorecard import FAILS, HOLDS, NO_DATA, ClaimResult
+from services.thesis.scorecard import FAILS, HOLDS, NO_DATA, STALE, ClaimResult
 from services.thesis.service import Scorecard
 from services.windows import SINCE_2024, YTD
 from tests.integration.alert_fixtures import ListOutbox
@@ -52,12 +52,15 @@ def number(result: ClaimResult, metric: str) -> str:
     return next(n.value for n in result.numbers if n.metric == metric)
 
 
-def verdict(holds: bool | None) -> str:
+def verdict(holds: bool | None | str) -> str:
+    if isinstance(holds, str):
+        return holds
     return NO_DATA if holds is None else HOLDS if holds else FAILS
 
 
-async def engine_checks(app: App) -> dict[int, tuple[bool | None, dict[str, str]]]:
-    """Each default claim's verdict and numbers as the metric commands give them."""
+async def engine_checks(app: App) -> dict[int, tuple[bool | None | str, dict[str, str]]]:
+    """Each default claim's verdict and numbers as the metric commands give them; a claim
+    whose inputs the commands mark stale is stale."""
     get = app.hub.readings.get
     since = (await get("divergence", DivergenceReading, SINCE_2024)).reading
     btc = (await get("btc", BtcReading)).reading
@@ -71,13 +74,19 @@ async def engine_checks(app: App) -> dict[int, tuple[bool | None, dict[str, str]
     assert spread is not None and ytd is not None and spx is not None
     assert dd is not None and bp is not None and idx is not None
     ratio = cx.capex_to_sector_cap
+    stale_1 = any(a.stale for a in (*since.ai, *since.crypto))
+    stale_2 = bool(btc.btc.price and btc.btc.price.stale or btc.spx_close
+                   and btc.spx_close.stale)
+    stale_4 = any(p is None or p.stale for p in (yl.tbill_pct, yl.defi_usdc_pct))
+    stale_6 = ratio is not None and cx.sector_cap is not None and cx.sector_cap.stale
     return {
-        1: (spread > 0, {"divergence.spread.since": shown(spread, "pp")}),
-        2: (ytd < 0 < spx, {"btc.ytd": shown(ytd, "%"), "spx.ytd": shown(spx, "%")}),
+        1: (STALE if stale_1 else spread > 0, {"divergence.spread.since": shown(spread, "pp")}),
+        2: (STALE if stale_2 else ytd < 0 < spx,
+            {"btc.ytd": shown(ytd, "%"), "spx.ytd": shown(spx, "%")}),
         3: (dd > -2, {"stablecoins.drawdown": shown(dd, "%")}),
-        4: (bp < 100, {"yields.spread": shown(bp, "bp")}),
+        4: (STALE if stale_4 else bp < 100, {"yields.spread": shown(bp, "bp")}),
         5: (idx < -50, {"aitokens.drawdown": shown(idx, "%")}),
-        6: (None if ratio is None else ratio > 1,
+        6: (None if ratio is None else STALE if stale_6 else ratio > 1,
             {} if ratio is None else {"capex.to_sector_cap": shown(ratio, "x")}),
         7: (None, {}),
     }
@@ -101,6 +110,8 @@ async def test_verdicts_and_numbers_agree_with_the_metric_commands(
             assert number(result, metric) == value, (result.n, metric)
         if holds is not None:
             assert result.since is not None and result.since <= card.asof
+        if holds == STALE:
+            assert result.stale_since is not None and result.stale_inputs
 
 
 async def test_scorecard_reply_shows_every_claim_on_one_screen(replay_app: App) -> None:
@@ -169,13 +180,24 @@ async def test_bad_claim_numbers_get_one_line(replay_app: App) -> None:
 
 
 async def test_claim_6_holds_once_the_sector_cap_is_known(settings: Settings) -> None:
-    app = await replay(settings, date(2026, 8, 20))
+    app = await replay(settings, date(2026, 7, 1))
     try:
         reply = await app.registry.run_text(app.context(CHAT), "/thesis 6")
     finally:
         await app.aclose()
     text = render_text(reply)
     assert "✅ holds" in text and "aitokens.sector_cap  $20.5B (2026-06-30)" in text
+
+
+async def test_claim_6_goes_stale_with_its_one_sector_cap_point(settings: Settings) -> None:
+    app = await replay(settings, date(2026, 8, 20))
+    try:
+        reply = await app.registry.run_text(app.context(CHAT), "/thesis 6")
+    finally:
+        await app.aclose()
+    text = render_text(reply)
+    assert "⚠ stale" in text and "stale since 2026-06-30 (aitokens.sector_cap 2026-06-30" in text
+    assert "last current verdict: holds" in text
 
 
 @pytest.fixture
@@ -207,7 +229,8 @@ async def test_claim_7_has_a_verdict_when_the_fees_source_splits_the_tokens(
 async def test_thesis_metric_backtest_fires_on_each_flip_to_false(replay_app: App) -> None:
     card = await scorecard(replay_app)
     flips = next(r for r in card.claims if r.n == 2).flips
-    result = await run_backtest(replay_app.settings,
+    assert replay_app.hub.alerts is not None
+    result = await run_backtest(replay_app.settings, replay_app.hub.alerts.catalog,
                                 parse_rule("thesis.2 crosses_below 1 resolved=on"), None,
                                 date(2026, 5, 29))
     fired = [t.point for t in result.transitions if t.kind == "firing"]
@@ -231,7 +254,7 @@ async def test_a_chat_is_alerted_when_a_claim_flips(settings: Settings) -> None:
         assert not reply.error, reply.title
         assert app.hub.alerts is not None
         outbox = ListOutbox()
-        evaluator = app.hub.alerts.evaluator(app.store, app.settings.baskets, outbox)
+        evaluator = app.hub.alerts.evaluator(app.store, outbox)
         await evaluator.evaluate(datetime.combine(flip.day, datetime.min.time(), UTC))
     finally:
         await app.aclose()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from services.alerts.chart_for import alert_chart, chart_for_metric, chart_for_metrics
-from services.alerts.metrics import METRICS
 from services.alerts.rules import parse_rule
+from services.baskets import Baskets
 from services.catalog import ASSETS
 from services.charts.catalog import CHARTS
+from services.engine import build_catalog
 from services.settings import Settings
+from services.thesis.config import ThesisConfig
 
 NAMED = {
     "btc.ytd": "btc",
@@ -30,6 +32,7 @@ BY_ASSET = {"BTC": "btc", "ETH": "divergence", "SPX": "divergence", "NVDA": "div
             "SOXX": "divergence", "000660.KS": "divergence", "TAO": "aitokens",
             "NEAR": "aitokens", "ICP": "aitokens", "RENDER": "aitokens", "FET": "aitokens",
             "WLD": "aitokens", "VIRTUAL": "aitokens", "VVV": "aitokens"}
+METRICS = build_catalog(Baskets(), ThesisConfig())
 EXPECTED = NAMED | {f"{key.lower()}.{series}": chart for key, chart in BY_ASSET.items()
                     for series in ("price", "drawdown")}
 

@@ -9,9 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from services.alerts.config import AlertsConfig
-from services.alerts.metrics import METRICS
 from services.alerts.rules import GRAMMAR, Rule, RuleError, parse_rule
+from services.baskets import Baskets
 from services.catalog import ASSETS
+from services.metrics.catalog import MetricCatalog, base_defs
 from services.settings import ConfigError, Settings, settings_from_dict
 
 CANONICAL = [
@@ -54,6 +55,7 @@ def test_every_contract_metric_exists() -> None:
                 "crypto_basket.ytd", "stablecoins.supply", "stablecoins.change_30d",
                 "yields.tbill_3m", "yields.spread", "aitokens.index", "aitokens.drawdown"}
     assets = {f"{k.lower()}.{m}" for k in ASSETS for m in ("price", "drawdown")}
+    METRICS = MetricCatalog(base_defs(Baskets()))
     assert contract | assets <= set(METRICS)
     assert METRICS["stablecoins.supply"].unit == "USD bn"
     assert METRICS["yields.spread"].unit == "bp"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from services.alerts.metrics import METRICS
 from services.alerts.rules import RuleError, parse_rule
+from services.engine import build_catalog
 from services.settings import ConfigError, Settings, settings_from_dict
 from services.thesis.config import DEFAULT_CLAIMS, split_rules
 from services.thesis.verdicts import flips, rule_verdicts
@@ -17,18 +16,12 @@ from services.thesis.verdicts import flips, rule_verdicts
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def default_claims() -> Iterator[None]:
-    """Leave the default thesis.<n> metrics installed after each test."""
-    yield
-    Settings()
-
-
-def test_default_claims_install_thesis_metrics() -> None:
-    Settings()
-    assert {f"thesis.{n}" for n in range(1, 8)} <= set(METRICS)
-    assert METRICS["thesis.3"].unit == "verdict"
-    assert parse_rule("thesis.3 crosses_below 1").metric == "thesis.3"
+def test_default_claims_are_thesis_metrics_of_the_catalog() -> None:
+    settings = Settings()
+    catalog = build_catalog(settings.baskets, settings.thesis)
+    assert {f"thesis.{n}" for n in range(1, 8)} <= set(catalog)
+    assert catalog["thesis.3"].unit == "verdict"
+    assert parse_rule("thesis.3 crosses_below 1", catalog).metric == "thesis.3"
 
 
 def test_claims_join_rules_with_and() -> None:
@@ -58,8 +51,13 @@ def test_user_defined_and_disabled_claims() -> None:
                    "rule": "eth.drawdown below -50", "show": ["eth.drawdown", "eth.price"]})
     settings = _config(claims)
     assert [c.n for c in settings.thesis.enabled()] == [1, 2, 3, 4, 6, 7, 12]
-    assert "thesis.12" in METRICS and "thesis.5" not in METRICS
+    catalog = build_catalog(settings.baskets, settings.thesis)
+    assert "thesis.12" in catalog and "thesis.5" not in catalog
     assert settings.thesis.claim(5) is None
+    with pytest.raises(RuleError, match=r"unknown metric 'thesis\.5'"):
+        parse_rule("thesis.5 crosses_below 1", catalog)
+    # Building a catalog changes nothing shared: the default one still has claim 5.
+    assert "thesis.5" in build_catalog(Settings().baskets, Settings().thesis)
 
 
 def test_an_alert_default_may_use_a_claim() -> None:
@@ -67,6 +65,14 @@ def test_an_alert_default_may_use_a_claim() -> None:
            "alerts": {"defaults": [{"id": "claim-4", "rule": "thesis.4 crosses_below 1"}]}}
     settings = settings_from_dict(raw, root=ROOT)
     assert settings.alerts.defaults[0].parsed().metric == "thesis.4"
+
+
+def test_an_alert_default_over_a_disabled_claim_is_a_config_error() -> None:
+    raw = {"thesis": {"claims": [{"n": 4, "title": "t", "rule": "btc.ytd below 0",
+                                  "enabled": False}]},
+           "alerts": {"defaults": [{"id": "claim-4", "rule": "thesis.4 crosses_below 1"}]}}
+    with pytest.raises(ConfigError, match=r"unknown metric 'thesis\.4'"):
+        settings_from_dict(raw, root=ROOT)
 
 
 @pytest.mark.parametrize(("claims", "message"), [
