@@ -52,13 +52,13 @@ def number(result: ClaimResult, metric: str) -> str:
     return next(n.value for n in result.numbers if n.metric == metric)
 
 
-def verdict(holds: bool | None | str) -> str:
+def verdict(holds: bool | str | None) -> str:
     if isinstance(holds, str):
         return holds
     return NO_DATA if holds is None else HOLDS if holds else FAILS
 
 
-async def engine_checks(app: App) -> dict[int, tuple[bool | None | str, dict[str, str]]]:
+async def engine_checks(app: App) -> dict[int, tuple[bool | str | None, dict[str, str]]]:
     """Each default claim's verdict and numbers as the metric commands give them; a claim
     whose inputs the commands mark stale is stale."""
     get = app.hub.readings.get
@@ -75,8 +75,8 @@ async def engine_checks(app: App) -> dict[int, tuple[bool | None | str, dict[str
     assert dd is not None and bp is not None and idx is not None
     ratio = cx.capex_to_sector_cap
     stale_1 = any(a.stale for a in (*since.ai, *since.crypto))
-    stale_2 = bool(btc.btc.price and btc.btc.price.stale or btc.spx_close
-                   and btc.spx_close.stale)
+    stale_2 = bool((btc.btc.price and btc.btc.price.stale) or (btc.spx_close
+                   and btc.spx_close.stale))
     stale_4 = any(p is None or p.stale for p in (yl.tbill_pct, yl.defi_usdc_pct))
     stale_6 = ratio is not None and cx.sector_cap is not None and cx.sector_cap.stale
     return {
