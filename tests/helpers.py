@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 from aiohttp import web
 
+from services.alerts.outbox import RedisOutbox
 from services.series import TimeSeries
 
 
@@ -25,3 +26,13 @@ async def serve_on_loopback(app: web.Application) -> tuple[web.AppRunner, int]:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     return runner, int(runner.addresses[0][1])
+
+
+async def untouched_for(outbox: RedisOutbox, consumer: str, ms: int) -> None:
+    """Make the entries `consumer` holds look untouched for `ms` (as after a crash), by
+    setting their idle time in Redis instead of waiting it out."""
+    pending = await outbox.redis.xpending_range(outbox.stream, outbox.group, "-", "+", 100,
+                                                consumername=consumer)
+    ids = [p["message_id"] for p in pending]
+    await outbox.redis.xclaim(outbox.stream, outbox.group, consumer, 0, ids, idle=ms,
+                              justid=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from services.alerts.outcomes import (
     TryOutcome,
 )
 from services.alerts.pacing import Pacer
+from services.clock import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class NotifierSettings:
     resend_after_crash: bool = True
     # Platform-wide limits: one schedule in Redis for all workers, or 1/N in each (`workers`).
     shared_pacing: bool = True
+    redis_retry_s: float = 1.0  # how often a notifier tries Redis again during an outage
 
 
 @dataclass
@@ -70,8 +71,10 @@ class EntryDelivery:
 
     def __init__(self, outbox: RedisOutbox, senders: Mapping[str, Sender], pacer: Pacer, *,
                  owner: str, on_gone: OnGone, on_migrated: OnMigrated,
-                 settings: NotifierSettings, charts: ChartLoader | None = None) -> None:
+                 settings: NotifierSettings, charts: ChartLoader | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.outbox, self.senders, self.pacer, self.owner = outbox, senders, pacer, owner
+        self.clock = clock
         self.on_gone, self.on_migrated = on_gone, on_migrated
         self.settings, self.charts = settings, charts
         self._slots = {p: asyncio.Semaphore(settings.concurrency) for p in senders}
@@ -104,18 +107,18 @@ class EntryDelivery:
                 outcome = await self._attempt(entry, entry.event, platform, attempt)
             if not isinstance(outcome, RetryIn):
                 return outcome, attempt.sends
-            await asyncio.sleep(outcome.seconds)
+            await self.clock.sleep(outcome.seconds)
 
     async def _attempt(self, entry: OutboxEntry, event: AlertEvent, platform: str,
                        attempt: Attempt) -> TryOutcome:
         """One try: the final outcome, or how long to wait before the next try."""
         if stop := await self._lease(entry, event, attempt):
             return stop
-        leased_at = time.monotonic()
+        leased_at = self.clock.monotonic()
         image = await self._chart(event)
         # The platform-wide slot comes last, so the send leaves on time (see pacing.py).
         await self.pacer.slot(platform, attempt.chat_id)
-        if (time.monotonic() - leased_at) * 1000 > self.settings.lease_ms / 2 and (
+        if (self.clock.monotonic() - leased_at) * 1000 > self.settings.lease_ms / 2 and (
                 stop := await self._lease(entry, event, attempt)):  # renew a lease grown old
             return stop
         result = await self._send(platform, attempt.chat_id, event, image)

@@ -12,7 +12,6 @@ moment also needs a fencing check where it writes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from services.clock import SYSTEM_CLOCK, Clock, wait_any, wait_event
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,10 @@ return 0
 
 class LeaderLock:
     def __init__(self, redis: Redis, keys: Keys, role: str, owner_id: str,
-                 ttl_ms: int = 10_000) -> None:
+                 ttl_ms: int = 10_000, clock: Clock = SYSTEM_CLOCK) -> None:
         self.redis, self.role, self.owner_id, self.ttl_ms = redis, role, owner_id, ttl_ms
+        self.clock = clock
+        self.leading = False  # while this process runs the leader's work
         self.key = keys.leader_lock(role)
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
@@ -74,18 +76,19 @@ class LeaderLock:
         while not stop.is_set():
             if await self._safely(self.acquire) and await self._lead(work, stop):
                 return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.ttl_ms / 5000)
+            await wait_event(self.clock, stop, self.ttl_ms / 5000)
 
     async def _lead(self, work: Callable[[], Awaitable[None]], stop: asyncio.Event) -> bool:
         """Run `work` while renewing; True when it finished by itself or on stop."""
         logger.info("leader acquired role=%s owner=%s", self.role, self.owner_id)
         task: asyncio.Future[None] = asyncio.ensure_future(work())
+        self.leading = True
         try:
             finished = await self._hold(task, stop)
         finally:
             task.cancel()
             await asyncio.wait([task])  # the work has stopped before anyone else may lead
+            self.leading = False
             await self._safely(self.release)
         if finished and not task.cancelled() and (error := task.exception()) is not None:
             raise error
@@ -95,8 +98,7 @@ class LeaderLock:
         stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         try:
             while True:
-                await asyncio.wait([task, stopping], timeout=self.ttl_ms / 3000,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await wait_any(self.clock, self.ttl_ms / 3000, task, stopping)
                 if task.done() or stop.is_set():
                     return True
                 if not await self._safely(self.renew):

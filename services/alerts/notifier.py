@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections import deque
 from collections.abc import Mapping
@@ -42,6 +41,7 @@ from services.alerts.delivery import Sender
 from services.alerts.outbox import OutboxEntry, RedisOutbox
 from services.alerts.outcomes import DeadLetter, Final
 from services.alerts.pacing import Pacer, SharedSchedule
+from services.clock import SYSTEM_CLOCK, Clock, wait_any
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +52,20 @@ class Notifier:
     def __init__(self, outbox: RedisOutbox, senders: Mapping[str, Sender], pacer: Pacer, *,
                  consumer: str, on_gone: OnGone, on_migrated: OnMigrated,
                  settings: NotifierSettings | None = None,
-                 charts: ChartLoader | None = None) -> None:
-        self.outbox, self.consumer = outbox, consumer
+                 charts: ChartLoader | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.outbox, self.consumer, self.clock = outbox, consumer, clock
         self.settings = settings or NotifierSettings()
         if self.settings.shared_pacing:
             pacer.share(SharedSchedule(outbox.redis, outbox.keys, clock=pacer.clock))
         self.delivery = EntryDelivery(
             outbox, dict(senders), pacer, on_gone=on_gone, on_migrated=on_migrated,
             owner=f"{consumer}:{uuid.uuid4().hex[:8]}",  # unique even if a name is reused
-            settings=self.settings, charts=charts)
+            settings=self.settings, charts=charts, clock=clock)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # The latest outcomes, newest last: what an operator (or a test) reads back.
         self.recent: deque[tuple[OutboxEntry, Final]] = deque(maxlen=1000)
         self._next_claim = 0.0
+        self.redis_down = False  # between a failed Redis call and the next one that works
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`. Redis being down (at start too) is waited out with one
@@ -83,12 +84,12 @@ class Notifier:
                     if not down:
                         logger.warning("notifier: Redis unavailable consumer=%s: %s",
                                        self.consumer, exc)
-                    down = True
-                    await asyncio.sleep(1.0)
+                    down = self.redis_down = True
+                    await self.clock.sleep(self.settings.redis_retry_s)
                 else:
                     if down:
                         logger.info("notifier: Redis back consumer=%s", self.consumer)
-                    down = False
+                    down = self.redis_down = False
         finally:
             await self._finish(toucher, self.settings.grace_s)
 
@@ -96,6 +97,7 @@ class Notifier:
         """Deliver everything in the outbox now (stale entries included); return how many."""
         await self.outbox.ensure_group()
         self._next_claim = 0.0
+        self.redis_down = False  # between a failed Redis call and the next one that works
         toucher = asyncio.create_task(self._touch_forever())
         handled = 0
         try:
@@ -113,15 +115,14 @@ class Notifier:
     async def _fill(self, block_ms: int | None) -> int:
         room = self.settings.max_in_hand - len(self._tasks)
         added = 0
-        if room > 0 and time.monotonic() >= self._next_claim:
-            self._next_claim = time.monotonic() + self.settings.min_idle_ms / 2000
+        if room > 0 and self.clock.monotonic() >= self._next_claim:
+            self._next_claim = self.clock.monotonic() + self.settings.min_idle_ms / 2000
             added += self._dispatch(await self.outbox.claim_stale(
                 self.consumer, self.settings.min_idle_ms, room))
             room = self.settings.max_in_hand - len(self._tasks)
         if room <= 0:
             if block_ms and self._tasks:
-                await asyncio.wait(list(self._tasks.values()), timeout=block_ms / 1000,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await wait_any(self.clock, block_ms / 1000, *self._tasks.values())
             return added
         count = min(self.settings.batch, room)
         return added + self._dispatch(await self.outbox.read(self.consumer, count, block_ms))
@@ -134,7 +135,7 @@ class Notifier:
 
     async def _touch_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.settings.min_idle_ms / 3000)
+            await self.clock.sleep(self.settings.min_idle_ms / 3000)
             try:
                 await self.outbox.touch(self.consumer, list(self._tasks))
             except RedisError as exc:

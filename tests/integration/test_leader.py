@@ -1,9 +1,13 @@
-"""Leader election against real Redis: one leader, takeover within one lock expiry."""
+"""Leader election against real Redis: one leader, takeover within one retry of the expiry.
+
+The lock's waits (renewal every ttl/3, followers' retries every ttl/5) run on a manual
+clock the tests advance; the lock's expiry in Redis is modelled by changing the key (the
+real TTL is long, so a slow machine never lets it lapse by accident).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -11,19 +15,25 @@ from redis.asyncio import Redis
 
 from services.alerts.leader import LeaderLock
 from services.keys import Keys
-from tests.integration.delivery_standin import wait_until
+from tests.clock import ManualClock
+from tests.waiting import until, until_async
 
-TTL_MS = 600
+TTL_MS = 60_000
+RENEW_S, RETRY_S = TTL_MS / 3000, TTL_MS / 5000
 
 
-def lock(redis: Redis, prefix: str, owner: str) -> LeaderLock:
-    return LeaderLock(redis, Keys(prefix), "evaluator", owner, ttl_ms=TTL_MS)
+def lock(redis: Redis, prefix: str, owner: str, clock: ManualClock | None = None
+         ) -> LeaderLock:
+    return LeaderLock(redis, Keys(prefix), "evaluator", owner, ttl_ms=TTL_MS,
+                      clock=clock or ManualClock())
 
 
 class Work:
-    """Leader work that records who was active when, and never ends by itself."""
+    """Leader work that records who was active when (on the manual clock), and never ends
+    by itself."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
         self.active: set[str] = set()
         self.most_active = 0
         self.started: dict[str, float] = {}
@@ -33,13 +43,17 @@ class Work:
         async def work() -> None:
             self.active.add(owner)
             self.most_active = max(self.most_active, len(self.active))
-            self.started[owner] = time.monotonic()
+            self.started[owner] = self.clock.now
             try:
                 await asyncio.Event().wait()
             finally:
                 self.active.discard(owner)
-                self.cancelled[owner] = time.monotonic()
+                self.cancelled[owner] = self.clock.now
         return work
+
+
+async def renewed(redis: Redis, key: str) -> bool:
+    return bool(await redis.pttl(key) > TTL_MS * 0.8)
 
 
 async def test_only_the_owner_holds_renews_and_releases(matrix_redis: Redis,
@@ -62,60 +76,78 @@ async def test_a_lock_still_holding_its_own_id_is_taken_back_at_once(
     cannot."""
     a, b = lock(matrix_redis, test_prefix, "a"), lock(matrix_redis, test_prefix, "b")
     assert await a.acquire()
-    await asyncio.sleep(TTL_MS / 2000)
-    assert await a.acquire()
     key = Keys(test_prefix).leader_lock("evaluator")
+    await matrix_redis.pexpire(key, TTL_MS // 4)  # most of its TTL has gone by
+    assert await a.acquire()
     assert TTL_MS * 0.8 < await matrix_redis.pttl(key) <= TTL_MS  # a fresh TTL
     assert not await b.acquire()
     assert await a.holder() == "a"
 
 
-async def test_follower_takes_over_within_one_expiry(matrix_redis: Redis,
-                                                     test_prefix: str) -> None:
+async def test_follower_takes_over_on_its_first_retry_after_the_expiry(
+        matrix_redis: Redis, test_prefix: str) -> None:
+    clock = ManualClock()
     dead = lock(matrix_redis, test_prefix, "dead")
     assert await dead.acquire()  # then never renews: the process died
-    acquired_at = time.monotonic()
-    work, stop = Work(), asyncio.Event()
-    follower = asyncio.create_task(
-        lock(matrix_redis, test_prefix, "b").run_as_leader(work.for_owner("b"), stop))
-    await wait_until(lambda: "b" in work.started)
-    takeover = work.started["b"] - acquired_at
-    assert TTL_MS / 1000 - 0.05 < takeover < TTL_MS / 1000 * 1.2 + 0.1
+    work, stop = Work(clock), asyncio.Event()
+    follower = lock(matrix_redis, test_prefix, "b", clock)
+    run = asyncio.create_task(follower.run_as_leader(work.for_owner("b"), stop))
+    for _ in range(3):  # the lock is still live: retrying never steals it
+        await until(lambda: clock.sleepers >= 1)
+        clock.advance(RETRY_S)
+    await until(lambda: clock.sleepers >= 1)
+    assert work.started == {} and not follower.leading
+    await matrix_redis.delete(dead.key)  # its TTL ran out
+    expired_at = clock.now
+    clock.advance(RETRY_S)
+    await until(lambda: "b" in work.started)
+    assert work.started["b"] - expired_at <= RETRY_S
+    assert follower.leading
     stop.set()
-    await follower
-    assert "b" in work.cancelled
+    await run
+    assert "b" in work.cancelled and not follower.leading
     assert await matrix_redis.get(Keys(test_prefix).leader_lock("evaluator")) is None
 
 
 async def test_two_runners_never_lead_together_and_hand_over_on_stop(
         matrix_redis: Redis, test_prefix: str) -> None:
-    work, stop_a, stop_b = Work(), asyncio.Event(), asyncio.Event()
-    run_a = asyncio.create_task(
-        lock(matrix_redis, test_prefix, "a").run_as_leader(work.for_owner("a"), stop_a))
-    await asyncio.sleep(0.05)
+    clock = ManualClock()
+    work, stop_a, stop_b = Work(clock), asyncio.Event(), asyncio.Event()
+    a = lock(matrix_redis, test_prefix, "a", clock)
+    run_a = asyncio.create_task(a.run_as_leader(work.for_owner("a"), stop_a))
+    await until(lambda: "a" in work.started)
     run_b = asyncio.create_task(
-        lock(matrix_redis, test_prefix, "b").run_as_leader(work.for_owner("b"), stop_b))
-    await asyncio.sleep(TTL_MS / 1000 * 2)  # several renewals
-    assert work.active == {"a"}
+        lock(matrix_redis, test_prefix, "b", clock).run_as_leader(work.for_owner("b"),
+                                                                      stop_b))
+    for _ in range(4):  # several renewals by a, several retries by b
+        await until(lambda: clock.sleepers >= 2)
+        await matrix_redis.pexpire(a.key, TTL_MS // 10)  # the TTL runs down...
+        clock.advance(RENEW_S)
+        await until_async(lambda: renewed(matrix_redis, a.key))  # ...a renews it
+        assert work.active == {"a"}
     stop_a.set()
     await run_a
-    await wait_until(lambda: "b" in work.started)
-    assert work.started["b"] - work.cancelled["a"] < TTL_MS / 1000 / 5 + 0.1
+    await until(lambda: clock.sleepers >= 1)  # b waits for its next retry
+    clock.advance(RETRY_S)
+    await until(lambda: "b" in work.started)
+    assert work.started["b"] - work.cancelled["a"] <= RETRY_S
     stop_b.set()
     await run_b
     assert work.most_active == 1
 
 
-async def test_leader_that_loses_the_lock_stops_its_work(matrix_redis: Redis,
-                                                         test_prefix: str) -> None:
-    work, stop = Work(), asyncio.Event()
-    a = lock(matrix_redis, test_prefix, "a")
+async def test_leader_that_loses_the_lock_stops_its_work_at_its_next_renewal(
+        matrix_redis: Redis, test_prefix: str) -> None:
+    clock = ManualClock()
+    work, stop = Work(clock), asyncio.Event()
+    a = lock(matrix_redis, test_prefix, "a", clock)
     run_a = asyncio.create_task(a.run_as_leader(work.for_owner("a"), stop))
-    await wait_until(lambda: "a" in work.started)
-    await matrix_redis.set(a.key, "intruder", px=5000)  # a paused past its expiry
-    lost_at = time.monotonic()
-    await wait_until(lambda: "a" in work.cancelled)
-    assert work.cancelled["a"] - lost_at < TTL_MS / 1000 / 3 + 0.1
+    await until(lambda: "a" in work.started and clock.sleepers >= 1)
+    await matrix_redis.set(a.key, "intruder", px=TTL_MS)  # a paused past its expiry
+    lost_at = clock.now
+    clock.advance(RENEW_S)
+    await until(lambda: "a" in work.cancelled)
+    assert work.cancelled["a"] - lost_at <= RENEW_S
     assert await a.holder() == "intruder"  # stepping down never deletes another's lock
     stop.set()
     await run_a

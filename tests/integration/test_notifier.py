@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
@@ -18,8 +16,12 @@ from services.alerts.delivery import HttpSender
 from services.alerts.events import AlertEvent
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
+from services.alerts.outcomes import AlreadySent, Final, Sent
 from services.alerts.pacing import Pacer, PlatformLimits, Rate
+from services.clock import SYSTEM_CLOCK, Clock
 from services.keys import Keys
+from tests.clock import ManualClock
+from tests.helpers import untouched_for
 from tests.integration.delivery_standin import (
     DeliveryStandin,
     forbidden,
@@ -27,6 +29,7 @@ from tests.integration.delivery_standin import (
     rate_limited,
     server_error,
 )
+from tests.waiting import until, until_async
 
 FAST = NotifierSettings(min_idle_ms=300, lease_ms=500, send_timeout_s=2.0, backoff_s=0.01,
                         block_ms=100)
@@ -49,11 +52,13 @@ class Rig:
     gone: list[str] = field(default_factory=list)
     moves: list[tuple[str, str]] = field(default_factory=list)
 
-    def notifier(self, settings: NotifierSettings = FAST, pacer: Pacer | None = None) -> Notifier:
+    def notifier(self, settings: NotifierSettings = FAST, pacer: Pacer | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> Notifier:
         senders = {p: HttpSender(self.session, self.standin.url, p)
                    for p in ("telegram", "discord")}
         return Notifier(self.outbox, senders, pacer or Pacer({}), consumer="w1",
-                        on_gone=self._on_gone, on_migrated=self._on_migrated, settings=settings)
+                        on_gone=self._on_gone, on_migrated=self._on_migrated, settings=settings,
+                        clock=clock)
 
     async def append(self, *events: AlertEvent) -> None:
         await self.outbox.ensure_group()
@@ -83,33 +88,47 @@ async def test_each_event_is_sent_once_and_acked(rig: Rig) -> None:
     assert len(rig.standin.received) == 3
 
 
-async def test_reclaimed_entry_already_sent_is_not_sent_again(
-        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+def outcomes(notifier: Notifier) -> list[Final]:
+    return [outcome for _, outcome in notifier.recent]
+
+
+async def test_reclaimed_entry_already_sent_is_not_sent_again(rig: Rig) -> None:
     await rig.append(event(1))
     await rig.outbox.read("crashed", count=10)  # taken by a worker that then died
     await rig.append(event(1))  # the producer retried its XADD
-    await asyncio.sleep(FAST.min_idle_ms / 1000 + 0.05)
-    with caplog.at_level(logging.INFO, logger="services.alerts.notifier"):
-        assert await rig.notifier().drain_once() == 2
+    await untouched_for(rig.outbox, "crashed", FAST.min_idle_ms + 50)
+    notifier = rig.notifier()
+    assert await notifier.drain_once() == 2
     assert [r.key for r in rig.standin.received] == [key(event(1))]
-    outcomes = sorted(m.split("outcome=")[1].split()[0] for m in caplog.messages
-                      if "outcome=" in m)
-    assert outcomes == ["sent", "skipped:already-sent"]
+    assert sorted(map(repr, outcomes(notifier))) == [repr(AlreadySent()), repr(Sent())]
     assert await rig.outbox.pending_count() == 0
 
 
-async def test_lease_of_a_worker_killed_mid_send_is_waited_out(
-        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_fresh_entry_of_another_worker_is_not_reclaimed(rig: Rig) -> None:
+    await rig.append(event(1))
+    await rig.outbox.read("alive", count=10)  # another worker is on it
+    assert await rig.notifier(replace(FAST, min_idle_ms=60_000)).drain_once() == 0
+    assert rig.standin.received == []
+    assert await rig.outbox.pending_count() == 1
+
+
+async def test_lease_of_a_worker_killed_mid_send_is_waited_out(rig: Rig) -> None:
     await rig.append(event(1))
     await rig.outbox.read("crashed", count=10)
-    await rig.outbox.lease(event(1), "crashed:abc", 700)  # it died while sending
-    leased_at = time.monotonic()
-    await asyncio.sleep(FAST.min_idle_ms / 1000 + 0.05)
-    with caplog.at_level(logging.INFO, logger="services.alerts.notifier"):
-        assert await rig.notifier().drain_once() == 1
+    await rig.outbox.lease(event(1), "crashed:abc", 60_000)  # it died while sending
+    await untouched_for(rig.outbox, "crashed", FAST.min_idle_ms + 50)
+    clock = ManualClock()
+    notifier = rig.notifier(clock=clock)
+    drain = asyncio.create_task(notifier.drain_once())
+    # The reclaiming worker finds the lease busy and waits (on its clock) for it to end.
+    await until(lambda: any(w > 50 for w in clock.waits()))
+    assert rig.standin.received == []  # not before the dead worker's lease ran out
+    await rig.outbox.lease(event(1), "crashed:abc", 0)  # ...which it now has
+    clock.advance(60)
+    assert await drain == 1
     [received] = rig.standin.received
-    assert received.at >= leased_at + 0.65  # not before the dead worker's lease ran out
-    assert any("outcome=sent:possible-repeat" in m for m in caplog.messages)
+    assert received.key == key(event(1))
+    assert outcomes(notifier) == [Sent(possible_repeat=True)]
     assert await rig.outbox.pending_count() == 0
 
 
@@ -122,7 +141,7 @@ async def test_retry_after_is_honoured_and_nothing_is_lost(rig: Rig) -> None:
     assert [r.status for r in to_100] == [429, 200, 200]
     assert to_100[1].at - to_100[0].at >= 0.28
     [to_200] = [r for r in rig.standin.received if r.chat_id == "200"]
-    assert to_200.at - to_100[0].at < 0.2  # the pause was for that chat only
+    assert to_200.at < to_100[1].at  # the pause was for that chat only
     assert {r.key for r in rig.standin.delivered()} == {key(event(n)) for n in (1, 2)} | {
         key(event(3, "telegram:200"))}
     assert await rig.outbox.dead_letters() == []
@@ -174,16 +193,10 @@ async def test_failing_platform_does_not_delay_the_other(rig: Rig) -> None:
     events = [event(n, f"{p}:{n}") for n in range(20) for p in ("discord", "telegram")]
     await rig.append(*events)
     stop = asyncio.Event()
-    started = time.monotonic()
     task = asyncio.create_task(rig.notifier(replace(FAST, backoff_s=0.1)).run(stop))
-    await rig.standin.wait_for(20)
-    telegram_done = time.monotonic() - started
-    assert telegram_done < 0.5
+    await until(lambda: len(rig.standin.delivered("telegram")) == 20)
     assert await rig.outbox.dead_letters() == []  # discord is still being retried
-    for _ in range(200):
-        if len(await rig.outbox.dead_letters(limit=50)) == 20:
-            break
-        await asyncio.sleep(0.05)
+    await until_async(lambda: dead_letters_reach(rig.outbox, 20))
     stop.set()
     await task
     assert len(await rig.outbox.dead_letters(limit=50)) == 20
@@ -195,11 +208,14 @@ async def test_pacing_keeps_per_chat_and_group_limits(rig: Rig) -> None:
                             per_group=Rate(2, 0.6))
     events = [event(n, d) for n in range(4) for d in ("telegram:7", "telegram:-5")]
     await rig.append(*events)
-    started = time.monotonic()
     await rig.notifier(pacer=Pacer({"telegram": limits})).drain_once()
-    elapsed = time.monotonic() - started
+    times = {chat: [r.at for r in rig.standin.delivered() if r.chat_id == chat]
+             for chat in ("7", "-5")}
     for chat, spacing in (("7", 0.2), ("-5", 0.3)):
-        times = [r.at for r in rig.standin.delivered() if r.chat_id == chat]
-        assert len(times) == 4
-        assert min(b - a for a, b in itertools.pairwise(times)) >= spacing - 0.03
-    assert elapsed < 1.5  # the two chats were paced side by side
+        assert len(times[chat]) == 4
+        assert min(b - a for a, b in itertools.pairwise(times[chat])) >= spacing - 0.03
+    assert times["-5"][0] < times["7"][-1]  # the two chats were paced side by side
+
+
+async def dead_letters_reach(outbox: RedisOutbox, count: int) -> bool:
+    return len(await outbox.dead_letters(limit=50)) >= count

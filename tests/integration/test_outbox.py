@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from redis.asyncio import Redis
 
 from services.alerts.events import AlertEvent
 from services.alerts.outbox import Lease, RedisOutbox
 from services.keys import Keys
+from tests.helpers import untouched_for
 
 
 def event(n: int, destination: str = "telegram:100") -> AlertEvent:
@@ -36,9 +35,9 @@ async def test_unacked_entry_is_reclaimed_after_min_idle(matrix_redis: Redis,
     await outbox.ensure_group()
     await outbox.append(event(1))
     [taken] = await outbox.read("a", count=10)
-    assert await outbox.claim_stale("b", min_idle_ms=200, count=10) == []
-    await asyncio.sleep(0.25)
-    [claimed] = await outbox.claim_stale("b", min_idle_ms=200, count=10)
+    assert await outbox.claim_stale("b", min_idle_ms=60_000, count=10) == []
+    await untouched_for(outbox, "a", 60_050)  # a died a minute ago
+    [claimed] = await outbox.claim_stale("b", min_idle_ms=60_000, count=10)
     assert (claimed.entry_id, claimed.event, claimed.deliveries) == (taken.entry_id, event(1), 2)
 
 
@@ -47,10 +46,11 @@ async def test_touched_entry_is_not_reclaimed(matrix_redis: Redis, test_prefix: 
     await outbox.ensure_group()
     await outbox.append(event(1))
     [taken] = await outbox.read("a", count=10)
-    for _ in range(3):
-        await asyncio.sleep(0.1)
-        await outbox.touch("a", [taken.entry_id])
-    assert await outbox.claim_stale("b", min_idle_ms=200, count=10) == []
+    await untouched_for(outbox, "a", 60_050)
+    await outbox.touch("a", [taken.entry_id])  # a is alive and still on it
+    assert await outbox.claim_stale("b", min_idle_ms=60_000, count=10) == []
+    [pending] = await outbox.redis.xpending_range(outbox.stream, outbox.group, "-", "+", 10)
+    assert pending["consumer"] == "a"
 
 
 async def test_lease_then_sent_marker(matrix_redis: Redis, test_prefix: str) -> None:
@@ -73,8 +73,9 @@ async def test_lease_then_sent_marker(matrix_redis: Redis, test_prefix: str) -> 
 async def test_expired_lease_is_taken_over_knowingly(matrix_redis: Redis,
                                                     test_prefix: str) -> None:
     outbox = RedisOutbox(matrix_redis, Keys(test_prefix))
-    assert await outbox.lease(event(1), "a:1", 100) == Lease("ours")
-    await asyncio.sleep(0.15)  # a died mid-send
+    assert await outbox.lease(event(1), "a:1", 60_000) == Lease("ours")
+    assert (await outbox.lease(event(1), "b:2", 5000)).status == "busy"
+    assert await outbox.lease(event(1), "a:1", 0) == Lease("ours")  # a died; its lease ran out
     assert await outbox.lease(event(1), "b:2", 5000) == Lease("taken-over")
     await outbox.release(event(1), "b:2")
     assert await outbox.lease(event(1), "c:3", 5000) == Lease("ours")  # released: nothing sent
