@@ -46,12 +46,15 @@ class App:
     registry: Registry
     session: aiohttp.ClientSession | None = None
     outbox: RedisOutbox | None = None  # alert events awaiting delivery
+    collections: int = 0  # collections this app completed (the loop's record)
 
     def context(self, chat: Chat) -> CommandContext:
         return CommandContext(hub=self.hub, chat=chat, registry=self.registry)
 
     async def refresh(self) -> CollectionResult:
-        return await self.collector.collect(self.hub.asof)
+        result = await self.collector.collect(self.hub.asof)
+        self.collections += 1
+        return result
 
     async def aclose(self) -> None:
         if self.session is not None:

@@ -19,8 +19,12 @@ import pytest
 import yaml
 from redis.asyncio import Redis
 
+from services.alerts.outbox import RedisOutbox
+from services.families import FAMILIES
 from services.keys import Keys
+from services.store import MetricStore
 from tests.conftest import REDIS_URL, connect_real_redis, drop_prefix
+from tests.waiting import until_async
 
 from .telegram_standin import TOKEN, BotApiStandIn, running_standin, wait_for
 
@@ -76,6 +80,23 @@ def assert_no_traceback(log: Path) -> None:
     assert "Traceback" not in text, text[-3000:]
 
 
+async def outbox_done(redis: Redis, prefix: str) -> bool:
+    outbox = RedisOutbox(redis, Keys(prefix))
+    return bool(await redis.exists(outbox.stream)) and await outbox.pending_count() == 0
+
+
+async def collected_at(redis: Redis, prefix: str) -> str:
+    """When the bot last stored the first metric family (each collection rewrites it)."""
+    store = MetricStore(redis, Keys(f"{prefix}replay:2026-05-29:"))
+    snapshot = await store.load_snapshot(FAMILIES[0].name)
+    return snapshot.computed_at if snapshot else ""
+
+
+async def collected_again(redis: Redis, prefix: str, seen: set[str], count: int) -> bool:
+    seen.add(await collected_at(redis, prefix))
+    return len(seen) >= count
+
+
 def alerts_to(standin: BotApiStandIn, chat_id: int) -> list[str]:
     """Alert texts: a btc.price alert comes as the btc chart captioned with its text."""
     texts = [m.get("caption") or m.get("text") or "" for m in standin.sent_to(chat_id)]
@@ -91,23 +112,26 @@ async def add_rule(standin: BotApiStandIn, chat_id: int) -> None:
 
 async def test_alert_fires_once_and_not_again_after_a_restart(
         redis_prefix: tuple[Redis, str], tmp_path: Path) -> None:
-    _, prefix = redis_prefix
+    redis, prefix = redis_prefix
     config = temp_config(tmp_path, prefix)
     async with running_standin() as standin:
         async with running_bot(standin, config, tmp_path / "first.log"):
             await add_rule(standin, 4242)
             await wait_for(lambda: alerts_to(standin, 4242), INTERVAL + 10, "the alert")
-            await asyncio.sleep(1.0)  # a repeat would come right behind it
+            # Acked: nothing is left in the outbox that could be sent again.
+            await until_async(lambda: outbox_done(redis, prefix), describe=lambda: "ack")
         [alert] = alerts_to(standin, 4242)
         [photo] = [m for m in standin.sent_to(4242) if m.get("caption") == alert]
         assert photo["photo"], "the alert carries the btc chart"
         for part in ("btc.price above $1", "now $73,367", "2026-05-29", "/mute"):
             assert part in alert, alert
-        log = tmp_path / "second.log"
-        async with running_bot(standin, config, log):
-            await wait_for(lambda: "alerts evaluated" in log.read_text(), 15,
-                           "the first evaluation after the restart")
-            await asyncio.sleep(1.5)
+        before = await collected_at(redis, prefix)
+        async with running_bot(standin, config, tmp_path / "second.log"):
+            # Two collections after the restart: the evaluation between them has run.
+            seen = {before}
+            await until_async(lambda: collected_again(redis, prefix, seen, 3),
+                              within=3 * INTERVAL + 30, describe=lambda: "two collections")
+            await until_async(lambda: outbox_done(redis, prefix), describe=lambda: "ack")
         assert alerts_to(standin, 4242) == [alert]
 
 
@@ -124,10 +148,8 @@ async def test_a_chat_that_blocked_the_bot_is_parked(
         async def unsubscribed() -> bool:
             return not await redis.exists(keys.alert_chat_rules("telegram:5151"))
 
-        deadline = asyncio.get_running_loop().time() + INTERVAL + 10
-        while not await unsubscribed():
-            assert asyncio.get_running_loop().time() < deadline, "not unsubscribed in time"
-            await asyncio.sleep(0.1)
+        await until_async(unsubscribed, within=INTERVAL + 30,
+                          describe=lambda: "not unsubscribed in time")
         assert [c.error for c in standin.calls if c.method == "sendPhoto"][-1].startswith(
             "Forbidden")
         assert not alerts_to(standin, 5151)

@@ -44,6 +44,7 @@ from services.keys import Keys
 from services.redis_client import connect_redis
 from services.settings import Secrets, Settings
 from tests.reliability.redis_server import RedisServer, free_port, running_server
+from tests.waiting import until, until_async
 
 pytestmark = pytest.mark.redis
 
@@ -53,7 +54,7 @@ NEEDS_STORE = ["/btc", "/divergence 30d", "/brief", "/status", "/alerts", "/subs
                "/alert rm c1", "/mute 1h", "/unmute", "/chart btc 90d", "/usage"]
 NO_STORE = ["/start", "/help", "/help alert", "/alert metrics"]
 LOOP = NotifierSettings(block_ms=100, min_idle_ms=500, lease_ms=2000, send_timeout_s=1.0,
-                        backoff_s=0.05)
+                        backoff_s=0.05, redis_retry_s=0.05)
 
 
 @dataclass
@@ -98,8 +99,18 @@ async def own_app(server: RedisServer, settings: Settings) -> AsyncIterator[App]
         await app.aclose()
 
 
+@dataclass
+class Loops:
+    outbox: RedisOutbox
+    notifier: Notifier
+    lock: LeaderLock
+
+    def met_the_outage(self) -> bool:
+        return self.notifier.redis_down and not self.lock.leading
+
+
 @contextlib.asynccontextmanager
-async def running_loops(app: App, recorder: Recorder) -> AsyncIterator[RedisOutbox]:
+async def running_loops(app: App, recorder: Recorder) -> AsyncIterator[Loops]:
     """The collector loop behind a (short) leader lock, and a notifier loop on an outbox of
     its own (so it does not deliver the queued alert the restart must keep)."""
     stop = asyncio.Event()
@@ -111,7 +122,7 @@ async def running_loops(app: App, recorder: Recorder) -> AsyncIterator[RedisOutb
                                                     stop)),
              asyncio.create_task(notifier.run(stop))]
     try:
-        yield loop_outbox
+        yield Loops(loop_outbox, notifier, lock)
         for task in tasks:
             assert not task.done(), f"a loop died: {task.exception()}"
     finally:
@@ -119,13 +130,6 @@ async def running_loops(app: App, recorder: Recorder) -> AsyncIterator[RedisOutb
         await asyncio.wait(tasks, timeout=10)
         for task in tasks:
             task.cancel()
-
-
-async def wait_until(check: object, within: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def answers_again(app: App, tries: int = 5) -> int:
@@ -156,10 +160,6 @@ def rules_of(alerts: Reply) -> list[tuple[str, ...]]:
     return [row[:3] for row in alerts.tables[0].rows]
 
 
-def collections(caplog: pytest.LogCaptureFixture) -> int:
-    return sum(1 for r in caplog.records if r.getMessage().startswith("collected: "))
-
-
 @pytest.mark.parametrize(("persistence", "how"), [("aof", signal.SIGKILL),
                                                   ("rdb", signal.SIGTERM)],
                          ids=["aof-sigkill", "rdb-sigterm"])
@@ -183,8 +183,8 @@ async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
     before = rules_of(await ask(app, "/alerts"))
     await app.outbox.append(event("queued"))  # waits for a notifier through the restart
     loop_recorder = Recorder()
-    async with running_loops(app, loop_recorder) as loop_outbox:
-        await wait_until(lambda: collections(caplog) >= 1)
+    async with running_loops(app, loop_recorder) as loops:
+        await until(lambda: app.collections >= 1)
 
         await server.stop(how)
         caplog.clear()
@@ -198,18 +198,18 @@ async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
         outage_log = [r for r in caplog.records if r.name == "handlers.registry"]
         assert len(outage_log) == len(NEEDS_STORE)  # one line per command...
         assert all(r.levelno == logging.WARNING and not r.exc_info for r in outage_log)
-        await asyncio.sleep(1.2)  # the loops meet the outage (the 1 s leader lock lapses)
+        await until(loops.met_the_outage)  # the leader stepped down, the notifier waits
 
         await server.start()
-        collected = collections(caplog)
+        collected = app.collections
         await answers_again(app)
         assert rules_of(await ask(app, "/alerts")) == before
         assert rule_id in [row[0] for row in before]
         assert all(row[2] == "yes" for row in before)
         # Both loops are alive: the collector collects again, the notifier delivers.
-        await wait_until(lambda: collections(caplog) > collected)
-        await retried(lambda: loop_outbox.append(event("after", "telegram:5050")))
-        await wait_until(lambda: ("5050", "alert after") in loop_recorder.sent)
+        await until(lambda: app.collections > collected)
+        await retried(lambda: loops.outbox.append(event("after", "telegram:5050")))
+        await until(lambda: ("5050", "alert after") in loop_recorder.sent)
 
     # The evaluator queued real alerts for the subscribed chat meanwhile: all go out, once.
     recorder = Recorder()
@@ -256,14 +256,15 @@ async def test_notifier_recovers_after_a_restart_that_lost_the_group(
         tmp_path: Path, settings: Settings) -> None:
     async with running_server(tmp_path, "none") as server, own_app(server, settings) as app:
         recorder = Recorder()
-        async with running_loops(app, recorder) as loop_outbox:
-            await loop_outbox.append(event("before", "telegram:1"))
-            await wait_until(lambda: len(recorder.sent) == 1)
+        async with running_loops(app, recorder) as loops:
+            await loops.outbox.append(event("before", "telegram:1"))
+            await until(lambda: len(recorder.sent) == 1)
             await server.stop(signal.SIGTERM)
-            await asyncio.sleep(0.3)
+            await until(lambda: loops.notifier.redis_down)
             await server.start()  # empty: no stream, no group
-            await loop_outbox.append(event("after", "telegram:1"))
-            await wait_until(lambda: len(recorder.sent) == 2, within=2)
+            await retried(lambda: loops.outbox.append(event("after", "telegram:1")))
+            await until(lambda: len(recorder.sent) == 2)
+            assert recorder.sent == [("1", "alert before"), ("1", "alert after")]
 
 
 async def test_first_command_after_a_restart_answers_normally(
@@ -286,11 +287,11 @@ async def test_notifier_started_during_an_outage_waits_for_redis(
         notifier = Notifier(outbox, {"telegram": recorder}, Pacer({}), consumer="late",
                             on_gone=_gone, on_migrated=_moved, settings=LOOP)
         task = asyncio.create_task(notifier.run(stop))
-        await asyncio.sleep(0.3)
+        await until(lambda: notifier.redis_down or task.done())
         await server.start()
         await retried(lambda: outbox.append(event("late", "telegram:1")))
         try:
-            await wait_until(lambda: recorder.sent or task.done(), within=3)
+            await until(lambda: recorder.sent or task.done())
             assert not task.done(), f"the notifier died: {task.exception()!r}"
             assert recorder.sent == [("1", "alert late")]
         finally:
@@ -325,12 +326,12 @@ async def test_an_outage_mid_evaluation_ends_the_pass_without_a_traceback_per_ru
 
         stop = asyncio.Event()
         loop = asyncio.create_task(collect_and_evaluate(app, stop))
-        await wait_until(lambda: skipped(caplog, "alert evaluation skipped"))
+        await until(lambda: skipped(caplog, "alert evaluation skipped"))
         assert skipped(caplog, "collection skipped")
         assert not [r for r in caplog.records if r.exc_info]  # no traceback in the outage
         await server.start()
         evaluator.states.update = update  # type: ignore[method-assign]
-        await wait_until(lambda: "alerts evaluated: events=3" in caplog.text)
+        await until_async(lambda: outbox_holds(app, 3))
         stop.set()
         await asyncio.wait_for(loop, timeout=5)
 
@@ -338,3 +339,12 @@ async def test_an_outage_mid_evaluation_ends_the_pass_without_a_traceback_per_ru
 def skipped(caplog: pytest.LogCaptureFixture, what: str) -> bool:
     return any(r.levelno == logging.WARNING and r.getMessage().startswith(what)
                for r in caplog.records)
+
+
+async def outbox_holds(app: App, count: int) -> bool:
+    """The evaluator's record: `count` alert events appended to the outbox."""
+    assert app.outbox is not None
+    try:
+        return bool(await app.redis.xlen(app.outbox.stream) >= count)
+    except RedisError:
+        return False
