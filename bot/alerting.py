@@ -90,6 +90,7 @@ async def evaluate_once(app: App, evaluator: AlertEvaluator) -> list[AlertEvent]
     if app.hub.alerts is not None:  # chats gone for 30 days lose what they had set up
         await app.hub.alerts.purge_parked()
     events = await evaluator.evaluate(evaluation_time(app))
+    app.evaluations += 1
     logger.info("alerts evaluated: events=%d", len(events))
     return events
 

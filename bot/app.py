@@ -47,6 +47,7 @@ class App:
     session: aiohttp.ClientSession | None = None
     outbox: RedisOutbox | None = None  # alert events awaiting delivery
     collections: int = 0  # collections this app completed (the loop's record)
+    evaluations: int = 0  # alert evaluation passes it completed
 
     def context(self, chat: Chat) -> CommandContext:
         return CommandContext(hub=self.hub, chat=chat, registry=self.registry)

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 POLL_S = 0.005
+T = TypeVar("T")
 
 
-async def until(check: Callable[[], object], within: float = 30.0,
-                describe: Callable[[], str] = lambda: "condition not met") -> None:
+async def until(check: Callable[[], T], within: float = 30.0,
+                describe: Callable[[], str] = lambda: "condition not met") -> T:
+    """Wait until `check()` is truthy; return what it returned."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    while not check():
+    while not (result := check()):
         if loop.time() > deadline:
             raise TimeoutError(describe())
         await asyncio.sleep(POLL_S)
+    return result
 
 
 async def until_async(check: Callable[[], Awaitable[object]], within: float = 30.0,

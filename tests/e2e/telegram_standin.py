@@ -28,6 +28,7 @@ from aiohttp import web
 from bot.app import App, build_app
 from services.settings import Secrets, Settings, load_settings
 from tests.helpers import serve_on_loopback
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-TOKEN"
@@ -377,15 +378,13 @@ async def running_standin() -> AsyncIterator[BotApiStandIn]:
 
 async def wait_for(condition: Callable[[], Any], within: float = 10.0,
                    what: str = "condition") -> Any:
-    """Poll `condition` until it returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)
+    """Wait until `condition` returns something truthy (what a stand-in recorded); fail
+    after `within` seconds (at least 30: a loaded machine is slow, not wrong)."""
+    within = max(within, 30.0)
+    try:
+        return await until(condition, within)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {within:.0f}s waiting for {what}") from None
 
 
 # -- harness: the replay app and the secrets that point PTB at the stand-in ------------------

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.helpers import serve_on_loopback
+from tests.waiting import until
 
 Answer = tuple[int, dict[str, Any]]
 OK: Answer = (200, {"ok": True})
@@ -44,11 +45,7 @@ def server_error() -> Answer:
 
 async def wait_until(check: Callable[[], bool], timeout_s: float = 5.0,
                      describe: Callable[[], str] = lambda: "condition not met") -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(describe())
-        await asyncio.sleep(0.01)
+    await until(check, max(timeout_s, 30.0), describe)
 
 
 @dataclass(frozen=True)

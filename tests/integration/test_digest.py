@@ -23,6 +23,7 @@ from services.errors import Unavailable
 from services.settings import Secrets, Settings, StoreSettings
 from tests.conftest import connect_real_redis, drop_prefix
 from tests.integration.delivery_standin import DeliveryStandin, forbidden, migrated
+from tests.waiting import until_async
 
 pytestmark = pytest.mark.redis
 CHAT = Chat("telegram", "-100500", "7", is_group=True)
@@ -273,11 +274,13 @@ async def test_run_digests_enqueues_once_under_the_leader_lock(world: World) -> 
     runners = [asyncio.create_task(run_digests(a, stop, world.clock))
                for a in (app, await world.start())]
     assert app.outbox is not None
+    outbox = app.outbox
+
+    async def enqueued_or_ended() -> bool:
+        return bool(await app.redis.xlen(outbox.stream)) or any(r.done() for r in runners)
+
     try:
-        for _ in range(500):  # until the leader's first tick has enqueued
-            if await app.redis.xlen(app.outbox.stream) or any(r.done() for r in runners):
-                break
-            await asyncio.sleep(0.01)
+        await until_async(enqueued_or_ended)  # the leader's first tick has enqueued
     finally:
         stop.set()
         await asyncio.gather(*runners)

@@ -13,6 +13,7 @@ instead (no repeats; nothing silently dropped). The test prints the measured cou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import time
@@ -27,6 +28,7 @@ from services.alerts.outbox import RedisOutbox
 from services.keys import Keys
 from tests.conftest import REDIS_URL, ROOT
 from tests.integration.delivery_standin import DeliveryStandin
+from tests.waiting import until_async
 
 EVENTS = 1000
 KILL_AFTER = 300
@@ -81,10 +83,8 @@ async def test_sigkilled_worker_loses_nothing(clean_real_redis: Redis, test_pref
             b_started = time.monotonic()
             b = await start_worker("B", standin.url, test_prefix, tmp_path / "b.log", *extra)
             try:
-                for _ in range(250):
-                    if await settled(outbox, standin, expected):
-                        break
-                    await asyncio.sleep(0.1)
+                with contextlib.suppress(TimeoutError):  # the checks below say what is off
+                    await until_async(lambda: settled(outbox, standin, expected), within=60)
             finally:
                 await stop(b)
         finally:

@@ -34,6 +34,7 @@ from services.alerts.pacing import (
     SharedSchedule,
 )
 from services.keys import Keys
+from tests.clock import ManualClock
 from tests.conftest import connect_real_redis
 from tests.integration.delivery_standin import DeliveryStandin
 
@@ -236,7 +237,8 @@ async def test_per_chat_one_send_at_a_time_charged_at_the_send(
 
 async def test_an_old_lease_is_renewed_before_the_send(clean_real_redis: Redis,
                                                        test_prefix: str) -> None:
-    outbox = RedisOutbox(clean_real_redis, Keys(test_prefix))
+    keys = Keys(test_prefix)
+    outbox = RedisOutbox(clean_real_redis, keys)
     alert = AlertEvent("ev1", "r1", "firing", "telegram:100", "alert 1",
                        "2026-05-29T10:00:00+00:00", chart="btc")
     await outbox.ensure_group()
@@ -253,8 +255,15 @@ async def test_an_old_lease_is_renewed_before_the_send(clean_real_redis: Redis,
             rivals.append((await outbox.lease(alert, "rival:1", 5000)).status)
             return DeliveryResult.ok()
 
+    clock = ManualClock()
+    marker = keys.alert_sent(alert.event_id, alert.destination)
+
     async def slow_chart(_event: AlertEvent) -> bytes:
-        await asyncio.sleep(0.6)  # longer than the whole lease: the send starts after it
+        # Drawing takes longer than the whole lease: on the notifier's clock, and in Redis,
+        # where the lease it took is now past its deadline.
+        clock.advance(0.6)
+        owner = str(await outbox.redis.get(marker)).rsplit("|", 1)[0]
+        await outbox.redis.set(marker, f"{owner}|0", keepttl=True)
         return b"png"
 
     async def ignore(*_args: str) -> None:
@@ -264,7 +273,7 @@ async def test_an_old_lease_is_renewed_before_the_send(clean_real_redis: Redis,
                                 block_ms=100)
     notifier = Notifier(outbox, {"telegram": RivalProbe()}, Pacer({}), consumer="w1",
                         on_gone=ignore, on_migrated=ignore, settings=settings,
-                        charts=slow_chart)
+                        charts=slow_chart, clock=clock)
     assert await notifier.drain_once() == 1
     assert rivals == ["busy"]  # renewed: still this worker's while it sends
     assert await outbox.pending_count() == 0

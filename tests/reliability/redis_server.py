@@ -13,11 +13,11 @@ Persistence is chosen per test, as in production:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import socket
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from tests.waiting import until_async
 
 PERSISTENCE = {
     "aof": ["--appendonly", "yes", "--appendfsync", "always", "--save", ""],
@@ -60,12 +62,16 @@ class RedisServer:
                 "--daemonize", "no", *PERSISTENCE[self.persistence]]
         self.process = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while not await self._answers():
-            if self.process.returncode is not None or time.monotonic() > deadline:
-                log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"redis-server did not start on port {self.port}:\n{log}")
-            await asyncio.sleep(0.05)
+        process = self.process
+
+        async def up_or_exited() -> bool:
+            return process.returncode is not None or await self._answers()
+
+        with contextlib.suppress(TimeoutError):
+            await until_async(up_or_exited, within=30)
+        if process.returncode is not None or not await self._answers():
+            log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
+            pytest.fail(f"redis-server did not start on port {self.port}:\n{log}")
 
     async def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
         """SIGTERM: graceful (an rdb snapshot is written when configured); SIGKILL: a crash."""

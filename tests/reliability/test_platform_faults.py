@@ -40,6 +40,7 @@ from tests.integration.delivery_standin import (
     rate_limited,
     server_error,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.redis
 
@@ -195,15 +196,15 @@ async def test_answers_slower_than_the_send_timeout_lose_nothing(rig: Rig,
     """A send that times out may still have arrived: it is sent again under the same
     idempotency key (at-least-once). Nothing is lost; every repeat carries the key of a
     timed-out send, so a receiver that honours the key shows each alert once."""
-    rig.discord.delay_s = 0.8  # over the 0.5 s send timeout, for the first half second
+    rig.discord.delay_s = 0.8  # over the 0.5 s send timeout, for the first sends
     events = events_for([d for d in DESTINATIONS if d.startswith("discord:")], 30, "slow")
     outbox = rig.outbox(test_prefix)
     await outbox.ensure_group()
     for e in events:
         await outbox.append(e)
 
-    async def heal() -> float:
-        await asyncio.sleep(0.5)
+    async def heal() -> float:  # after the first sends have met the slow platform
+        await until(lambda: len(rig.discord.received) >= SETTINGS.concurrency)
         rig.discord.delay_s = 0.0
         return time.monotonic()
 
@@ -238,8 +239,8 @@ async def test_a_rejected_telegram_token_leaves_no_connection_open() -> None:
         with pytest.raises(Exception, match="rejected by the server"):
             async with frontend:
                 pass
-        await asyncio.sleep(0.1)
         try:
-            assert established_to(standin.port) == 0
+            await until(lambda: established_to(standin.port) == 0, within=10,
+                        describe=lambda: f"{established_to(standin.port)} connections open")
         finally:
             await frontend.application.bot.shutdown()
