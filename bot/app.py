@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import aiohttp
 from redis.asyncio import Redis
@@ -24,7 +25,9 @@ from services.readings import ReadingsService
 from services.redis_client import RedisUrlError, connect_redis
 from services.settings import ConfigError, Secrets, Settings
 from services.sources import SeriesSource
-from services.sources.live import build_live_sources
+from services.sources.browser import browser_session
+from services.sources.chain import Chain
+from services.sources.live import build_live_chains
 from services.sources.replay import ReplaySource
 from services.store import MetricStore
 from services.thesis.service import ThesisService
@@ -46,18 +49,25 @@ class App:
     registry: Registry
     session: aiohttp.ClientSession | None = None
     outbox: RedisOutbox | None = None  # alert events awaiting delivery
+    browser: Any = None  # curl_cffi session for browser-impersonated providers (Yahoo)
     collections: int = 0  # collections this app completed (the loop's record)
     evaluations: int = 0  # alert evaluation passes it completed
 
     def context(self, chat: Chat) -> CommandContext:
         return CommandContext(hub=self.hub, chat=chat, registry=self.registry)
 
-    async def refresh(self) -> CollectionResult:
-        result = await self.collector.collect(self.hub.asof)
+    async def refresh(self, deadline: float | None = None,
+                      force: bool = False) -> CollectionResult:
+        """One collection; `deadline` (seconds) bounds the wait for upstreams, after which
+        commands answer from stored or bundled data, marked stale. Live chains whose
+        cadence is not due are skipped unless `force`."""
+        result = await self.collector.collect(self.hub.asof, deadline=deadline, force=force)
         self.collections += 1
         return result
 
     async def aclose(self) -> None:
+        if self.browser is not None:
+            await self.browser.close()
         if self.session is not None:
             await self.session.close()
         await self.redis.aclose()
@@ -70,29 +80,32 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     otherwise live upstream sources."""
     if replay is None:
         replay = asof is not None or settings.mode == "replay"
-    session = None
+    session = browser = seed = None
     if replay:
         source = ReplaySource(settings.data_dir())
         asof = await _replay_asof(source, asof)
-        sources: list[SeriesSource] = [source]
+        sources: list[SeriesSource] | list[Chain] = [cast(SeriesSource, source)]
         # Replay keys live under their own prefix so they never mix with live metrics.
         keys = Keys(f"{settings.store.prefix}replay:{asof.isoformat()}:")
     else:
-        session = aiohttp.ClientSession()
-        try:
-            sources = build_live_sources(session, settings.sources, secrets.provider_keys())
-        except ValueError as exc:
-            await session.close()
-            raise ConfigError(f"config: {exc}") from None
         keys = Keys(settings.store.prefix)
     try:
         redis = redis or connect_redis(secrets.redis_url)
     except RedisUrlError as exc:
-        if session is not None:
-            await session.close()
         raise ConfigError(str(exc)) from None
+    if not replay:
+        session, browser = aiohttp.ClientSession(), browser_session()
+        try:  # budgets count calls in Redis, shared by every process of the deployment
+            sources = build_live_chains(session, settings.sources, secrets.provider_keys(),
+                                        redis, keys, browser)
+        except ValueError as exc:
+            await session.close()
+            await browser.close()
+            raise ConfigError(f"config: {exc}") from None
+        if settings.sources.backfill_from_snapshot:
+            seed = ReplaySource(settings.data_dir()).fetch
     store = MetricStore(redis, keys)
-    collector = Collector(sources, store, settings.baskets, today=_today)
+    collector = Collector(sources, store, settings.baskets, today=_today, seed=seed)
     mode = "replay" if replay else "live"
     catalog = build_catalog(settings.baskets, settings.thesis)  # every metric, built once
     charts = ChartService(store, redis, keys, settings.baskets)
@@ -106,7 +119,8 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
                      thesis=ThesisService(store, catalog, settings.thesis))
     logger.info("app built: mode=%s asof=%s sources=%s store=%s", mode, asof or "today",
                 ",".join(s.name for s in sources), "redis" if secrets.redis_url else "embedded")
-    return App(settings, redis, store, collector, hub, build_registry(), session, outbox)
+    return App(settings, redis, store, collector, hub, build_registry(), session, outbox,
+               browser)
 
 
 async def _replay_asof(source: ReplaySource, asof: date | None) -> date:

@@ -6,12 +6,15 @@ from handlers.args import no_args
 from handlers.format import pct, pp, stamp_reply, usd
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
+from services.collector import NO_DATA
 from services.errors import Unavailable
 from services.metrics.aitokens import AiTokensReading
 from services.metrics.btc import BtcReading
 from services.metrics.divergence import DivergenceReading
 from services.metrics.stablecoins import StablecoinReading
 from services.metrics.yields import YieldsReading
+from services.sources.health import ProviderHealth
+from services.store import Snapshot
 from services.windows import SINCE_2024, YTD
 
 commands = CommandGroup()
@@ -97,18 +100,38 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         for s in statuses
     )
     fam_rows = tuple(
-        (name, "n/a" if s is None else ("stale" if s.stale else "fresh"),
-         s.asof if s else "", s.computed_at if s else "")
+        (name, family_state(s), s.asof if s else "", s.computed_at if s else "")
         for name, s in snaps.items()
     )
+    providers = await ctx.hub.readings.provider_health()
     mode = f"replay of the bundled snapshot at {ctx.hub.asof}" if ctx.hub.mode == "replay" \
         else "live"
     return Reply(
         title="flowwatch status",
         tables=(Table(("source", "state", "data to", "last ok", "error"), src_rows, "Sources"),
-                Table(("metric", "state", "as of", "computed"), fam_rows, "Metrics")),
+                Table(("metric", "state", "as of", "computed"), fam_rows, "Metrics"),
+                *((provider_table(providers),) if providers else ())),
         notes=(f"Mode: {mode}.", *await _delivery_notes(ctx)),
     )
+
+
+def family_state(snap: Snapshot | None) -> str:
+    """fresh, stale, or "no data" when an input's source never succeeded (never "fresh")."""
+    if snap is None:
+        return "n/a"
+    if snap.stale and snap.stale_reason.startswith(NO_DATA):
+        return NO_DATA
+    return "stale" if snap.stale else "fresh"
+
+
+def provider_table(providers: list[ProviderHealth]) -> Table:
+    """Who serves each chain: state, calls against budget, and the error or cross-check."""
+    rows = tuple(
+        (f"{h.chain} {h.rank}. {h.provider}", h.state,
+         ", ".join(h.served[:4]) + (f" +{len(h.served) - 4}" if len(h.served) > 4 else ""),
+         h.usage or "-", (h.error or h.check)[:80])
+        for h in providers)
+    return Table(("provider", "state", "serves", "budget used", "note"), rows, "Providers")
 
 
 async def _delivery_notes(ctx: CommandContext) -> list[str]:

@@ -7,17 +7,22 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.baskets import Baskets
 from services.families import FAMILIES, Family
 from services.series import MarketData, merge_series
 from services.sources import SeriesSource
+from services.sources.chain import Chain
+from services.sources.health import HealthStore
+from services.sources.parsing import take_gap_counts
+from services.sources.topup import ChainRunner, Seed
 from services.store import MetricStore, Snapshot, SourceStatus, utc_now
 from services.windows import STANDARD_WINDOWS, YTD
 
 logger = logging.getLogger(__name__)
+NO_DATA = "no data"  # the stale reason's prefix when an input was never collected
 
 
 @dataclass
@@ -27,22 +32,49 @@ class CollectionResult:
     failed_sources: dict[str, str] = field(default_factory=dict)
     families_ok: list[str] = field(default_factory=list)
     families_stale: dict[str, str] = field(default_factory=dict)
+    failed_keys: dict[str, str] = field(default_factory=dict)  # series key -> why
+    failed_providers: dict[str, str] = field(default_factory=dict)  # provider -> why
+    chains_run: list[str] = field(default_factory=list)
+    seeded: list[str] = field(default_factory=list)
+
+
+def _utc_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class Collector:
-    def __init__(self, sources: list[SeriesSource], store: MetricStore, baskets: Baskets,
-                 today: Callable[[], date]) -> None:
+    def __init__(self, sources: list[SeriesSource] | list[Chain], store: MetricStore,
+                 baskets: Baskets, today: Callable[[], date],
+                 clock: Callable[[], datetime] = _utc_clock, seed: Seed | None = None) -> None:
         self.sources = sources
         self.store = store
         self.baskets = baskets
         self.today = today
+        self.chains = [s for s in sources if isinstance(s, Chain)]
+        self.plain: list[SeriesSource] = [s for s in sources if not isinstance(s, Chain)]
+        self.runner = ChainRunner(self.chains, store, HealthStore(store.redis, store.keys),
+                                  clock, seed)
 
-    async def collect(self, asof: date | None = None) -> CollectionResult:
-        """One full refresh; a failing source keeps its last good data, marked stale."""
+    async def collect(self, asof: date | None = None, deadline: float | None = None,
+                      force: bool = False) -> CollectionResult:
+        """One refresh; a failing source keeps its last good data, marked stale. Chains run
+        when their cadence is due (all of them with `force`); `deadline` bounds the wait."""
         result = CollectionResult(asof=asof or self.today())
         data: MarketData = {}
-        for source in self.sources:
+        for source in self.plain:
             data.update(await self._fetch(source, result))
+        if self.chains:
+            top = await self.runner.run(result.asof, deadline, force)
+            data.update(top.data)
+            result.fresh_keys.update(top.data)
+            result.failed_sources.update(top.failed)
+            result.failed_keys.update(top.failed_keys)
+            result.failed_providers.update(top.failed_providers)
+            result.chains_run, result.seeded = top.ran, top.seeded
+        gaps = take_gap_counts()
+        if gaps:
+            logger.info("upstream gaps skipped: %s", ", ".join(
+                f"{provider}={n}" for provider, n in sorted(gaps.items())))
         stored = await self.store.load_history(sorted(data))
         data = {key: merge_series(stored.get(key), fresh) for key, fresh in data.items()}
         await self.store.save_history(data)
@@ -61,6 +93,7 @@ class Collector:
             reason = f"{exc.__class__.__name__}: {exc}"[:300]
             logger.exception("source failed: source=%s", source.name)
             result.failed_sources[source.name] = reason
+            result.failed_keys["*"] = reason
             await self.store.save_source_status(SourceStatus(
                 source.name, False, now, previous.last_ok_at if previous else "",
                 previous.last_data_date if previous else "", reason))
@@ -71,13 +104,22 @@ class Collector:
             source.name, True, now, now, last.isoformat() if last else "", ""))
         return part
 
+    def _stale_reason(self, inputs: list[str], data: MarketData,
+                      result: CollectionResult) -> str:
+        """'' when fresh; 'no data: ...' when an input was never collected and its source
+        failed; else why an input is old. Only the family's own sources count."""
+        failed = {k: result.failed_keys.get(k) or result.failed_keys.get("*") for k in inputs}
+        failed = {k: why for k, why in failed.items() if why}
+        absent = [k for k in failed if k not in data]
+        if absent:
+            return f"{NO_DATA} for {', '.join(absent)}: {failed[absent[0]]}"
+        old = [k for k in failed if k not in result.fresh_keys]
+        if old:
+            return f"upstream failed: {failed[old[0]]}"
+        return ""
+
     async def _compute(self, family: Family, data: MarketData, result: CollectionResult) -> None:
-        inputs = family.inputs(self.baskets)
-        missing_fresh = [k for k in inputs if k in data and k not in result.fresh_keys]
-        reason = ""
-        if missing_fresh and result.failed_sources:
-            reason = "upstream failed: " + "; ".join(
-                f"{name} ({err})" for name, err in result.failed_sources.items())
+        reason = self._stale_reason(family.inputs(self.baskets), data, result)
         try:
             payload = await asyncio.to_thread(self._readings, family, data, result.asof)
         except Exception as exc:

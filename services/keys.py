@@ -23,6 +23,14 @@ class Keys:
     def source_status(self) -> str:
         return f"{self.prefix}{{m}}:sources"
 
+    def provider_calls(self, provider: str, window: str) -> str:
+        """Counter of one provider's upstream calls in one window (e.g. a day: 20261202)."""
+        return f"{self.prefix}{{m}}:calls:{provider}:{window}"
+
+    def provider_health(self) -> str:
+        """Hash: provider name -> its last outcome in its chain (JSON)."""
+        return f"{self.prefix}{{m}}:providers"
+
     def collection(self) -> str:
         return f"{self.prefix}{{m}}:collection"
 

@@ -14,6 +14,7 @@ from services.baskets import Baskets
 from services.codec import from_dict
 from services.errors import Unavailable
 from services.families import FAMILY_BY_NAME
+from services.sources.health import HealthStore, ProviderHealth
 from services.store import MetricStore, Snapshot, SourceStatus
 from services.windows import YTD, Window
 
@@ -85,6 +86,12 @@ class ReadingsService:
     async def source_statuses(self) -> list[SourceStatus]:
         try:
             return await self.store.load_source_statuses()
+        except RedisError as exc:
+            raise Unavailable("data store temporarily unavailable; try again shortly") from exc
+
+    async def provider_health(self) -> list[ProviderHealth]:
+        try:
+            return await HealthStore(self.store.redis, self.store.keys).load()
         except RedisError as exc:
             raise Unavailable("data store temporarily unavailable; try again shortly") from exc
 

@@ -102,11 +102,15 @@ class Secrets(BaseModel):
     discord_bot_token: str | None = None
     discord_api_base_url: str | None = None  # e.g. http://127.0.0.1:8082/api/v10
     coingecko_api_key: str | None = None  # sent as the demo-key header
+    coingecko_pro_api_key: str | None = None  # paid plan: pro host, full history
     fred_api_key: str | None = None  # switches FRED from the keyless CSV to the JSON API
+    stooq_api_key: str | None = None  # enables the Stooq fallback for equities
+    tiingo_api_key: str | None = None  # enables the Tiingo fallback for equities
 
     def provider_keys(self) -> dict[str, str]:
-        return {"COINGECKO_API_KEY": self.coingecko_api_key or "",
-                "FRED_API_KEY": self.fred_api_key or ""}
+        return {name.upper(): getattr(self, name) or "" for name in (
+            "coingecko_api_key", "coingecko_pro_api_key", "fred_api_key", "stooq_api_key",
+            "tiingo_api_key")}
 
     def __repr__(self) -> str:
         set_names = [k for k, v in self.__dict__.items() if v]

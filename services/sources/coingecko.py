@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.series import MarketData, TimeSeries
+from services.series import MarketData, TimeSeries, merge_series
 from services.sources.http import BadPayload, HttpClient, fetch_each
 from services.sources.parsing import (
     expect_dict,
@@ -26,7 +26,9 @@ AI_CATEGORY = "artificial-intelligence"
 # CoinGecko coin id -> canonical key.
 DEFAULT_COINS: dict[str, str] = {
     "bitcoin": "BTC", "ethereum": "ETH", "bittensor": "TAO", "near": "NEAR",
-    "internet-computer": "ICP", "render-token": "RENDER", "fetch-ai": "FET",
+    "internet-computer": "ICP", "render-token": "RENDER",
+    # FET merged into the ASI Alliance (2024); CoinGecko moved it off "fetch-ai".
+    "artificial-superintelligence-alliance": "FET",
     "worldcoin-wld": "WLD", "virtual-protocol": "VIRTUAL", "venice-token": "VVV",
 }
 
@@ -102,8 +104,39 @@ def parse_category_cap(body: Any, category_id: str, key: str) -> TimeSeries:
     raise BadPayload(f"coingecko categories: no category with id {category_id!r}")
 
 
+def parse_markets(body: Any, coins: Mapping[str, str]) -> MarketData:
+    """`/coins/markets?ids=...`: today's price and market cap per coin, on `last_updated`'s
+    UTC date. An id CoinGecko does not know is simply absent from the answer."""
+    rows = expect_list(body, "coingecko markets")
+    out: MarketData = {}
+    for raw in rows:
+        row = expect_dict(raw, "coingecko markets row")
+        key = coins.get(str(row.get("id")))
+        if key is None:
+            continue
+        try:
+            when = datetime.fromisoformat(str(row.get("last_updated")).replace("Z", "+00:00"))
+        except ValueError:
+            raise BadPayload(f"coingecko markets {key}: bad last_updated "
+                             f"{row.get('last_updated')!r}") from None
+        day = when.astimezone(UTC).date()
+        for name, field in ((key, "current_price"), (f"mcap.{key}", "market_cap")):
+            value = number_or_none(row.get(field))
+            if value:
+                out[name] = TimeSeries.from_pairs(name, [(day, value)], SOURCE)
+    return out
+
+
+def missing_ids(body: Any, coins: Mapping[str, str]) -> list[str]:
+    """Configured coin ids absent from a `/coins/markets?ids=` answer: wrong or renamed ids."""
+    seen = {str(r.get("id")) for r in expect_list(body, "coingecko markets")
+            if isinstance(r, dict)}
+    return [coin for coin in coins if coin not in seen]
+
+
 class CoinGeckoSource:
-    """SeriesSource over `/coins/{id}/market_chart` (daily) and `/coins/categories`."""
+    """Daily closes from `/coins/{id}/market_chart` (a fallback behind the exchanges:
+    keyless and demo plans stop at 365 days, error 10012)."""
 
     name = "coingecko"
 
@@ -112,13 +145,16 @@ class CoinGeckoSource:
                  category_key: str = "aitokens.sector_cap") -> None:
         self.client = client
         self.coins = dict(coins or DEFAULT_COINS)
-        self.days = days  # keyless and demo plans refuse more than 365 (error 10012)
+        self.days = days  # the most this plan serves
         self.category_id = category_id
         self.category_key = category_key
 
-    async def fetch_coin(self, coin_id: str) -> MarketData:
+    def covers(self) -> Collection[str]:
+        return list(self.coins.values())
+
+    async def fetch_coin(self, coin_id: str, days: int | None = None) -> MarketData:
         body = await self.client.get_json(f"/coins/{coin_id}/market_chart", {
-            "vs_currency": "usd", "days": str(self.days), "interval": "daily"})
+            "vs_currency": "usd", "days": str(days or self.days), "interval": "daily"})
         return parse_market_chart(body, self.coins[coin_id])
 
     async def fetch_category(self) -> MarketData:
@@ -126,8 +162,49 @@ class CoinGeckoSource:
         return {self.category_key: parse_category_cap(body, self.category_id,
                                                       self.category_key)}
 
-    async def fetch(self, asof: date) -> MarketData:
-        jobs = {coin: self.fetch_coin(coin) for coin in self.coins}
-        if self.category_id:
+    def days_for(self, asof: date, start: date | None) -> int:
+        if start is None:
+            return self.days
+        return max(2, min(self.days, (asof - start).days + 2))
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
+        days = self.days_for(asof, start)
+        jobs = {coin: self.fetch_coin(coin, days) for coin, key in self.coins.items()
+                if keys is None or key in keys}
+        if self.category_id and keys is None:
             jobs["categories"] = self.fetch_category()
         return known_upto(await fetch_each(self.name, jobs), asof)
+
+
+class CoinGeckoMarkets(CoinGeckoSource):
+    """Market caps (`mcap.<KEY>`) and the AI category's cap: one `/coins/markets` call for
+    every coin plus `/coins/categories`; a market_chart per coin only to backfill."""
+
+    name = "coingecko-markets"
+
+    def covers(self) -> Collection[str]:
+        keys = [f"mcap.{key}" for key in self.coins.values()]
+        return [*keys, self.category_key] if self.category_id else keys
+
+    async def fetch_markets(self) -> MarketData:
+        body = await self.client.get_json("/coins/markets", {
+            "vs_currency": "usd", "ids": ",".join(self.coins), "per_page": "250"})
+        return {k: v for k, v in parse_markets(body, self.coins).items()
+                if k.startswith("mcap.")}
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
+        wanted = set(self.covers() if keys is None else keys)
+        today = await self.fetch_markets()
+        jobs: dict[str, Awaitable[MarketData]] = {}
+        if start is not None and (asof - start).days > 2:  # backfill what is not stored
+            days = self.days_for(asof, start)
+            jobs.update({coin: self.fetch_coin(coin, days) for coin, key in self.coins.items()
+                         if f"mcap.{key}" in wanted})
+        if self.category_id and self.category_key in wanted:
+            jobs["categories"] = self.fetch_category()
+        history = await fetch_each(self.name, jobs) if jobs else {}
+        data = {k: merge_series(history.get(k), ts) for k, ts in today.items()}
+        data.update({k: ts for k, ts in history.items() if k not in data})
+        return known_upto({k: v for k, v in data.items() if k in wanted}, asof)

@@ -7,7 +7,7 @@ Hosts: stablecoins.llama.fi (`/stablecoincharts/all`, `/stablecoins`), yields.ll
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -159,9 +159,14 @@ class StablecoinSource:
         key = "stablecoins.tbills"
         return {key: TimeSeries.from_pairs(key, [(self.today(), total)], SOURCE)}
 
-    async def fetch(self, asof: date) -> MarketData:
-        jobs = {key: self.fetch_chart(key, coin) for key, coin in self.charts.items()}
-        if self.tbill_ids:
+    def covers(self) -> Collection[str]:
+        return [*self.charts, *(["stablecoins.tbills"] if self.tbill_ids else [])]
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
+        jobs = {key: self.fetch_chart(key, coin) for key, coin in self.charts.items()
+                if keys is None or key in keys}
+        if self.tbill_ids and (keys is None or "stablecoins.tbills" in keys):
             jobs["stablecoins.tbills"] = self.fetch_tbills()
         return known_upto(await fetch_each(self.name, jobs), asof)
 
@@ -175,7 +180,11 @@ class YieldsSource:
                  key: str = "defi.aave_usdc_apy") -> None:
         self.client, self.pool, self.key = client, pool, key
 
-    async def fetch(self, asof: date) -> MarketData:
+    def covers(self) -> Collection[str]:
+        return (self.key,)
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
         body = await self.client.get_json(f"/chart/{self.pool}")
         return known_upto({self.key: parse_pool_chart(body, self.key)}, asof)
 
@@ -195,6 +204,11 @@ class FeesSource:
         body = await self.client.get_json(f"/summary/fees/{slug}", {"dataType": self.data_type})
         return {f"fees.{key}": parse_summary_fees(body, f"fees.{key}")}
 
-    async def fetch(self, asof: date) -> MarketData:
-        jobs = {key: self.fetch_protocol(key, slug) for key, slug in self.protocols.items()}
+    def covers(self) -> Collection[str]:
+        return [f"fees.{key}" for key in self.protocols]
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
+        jobs = {key: self.fetch_protocol(key, slug) for key, slug in self.protocols.items()
+                if keys is None or f"fees.{key}" in keys}
         return known_upto(await fetch_each(self.name, jobs), asof)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
@@ -79,19 +80,23 @@ def parse_observations(body: Any, series_id: str) -> tuple[list[tuple[date, floa
 class FredSource:
     """SeriesSource for one FRED series; uses the JSON API when an API key is given."""
 
-    name = "fred"
-
     def __init__(self, client: HttpClient, series_id: str = "DTB3",
                  key: str = "rates.tbill_3m", api_key: str | None = None,
-                 api_base_url: str = API_BASE, history_days: int = 1200) -> None:
+                 api_base_url: str = API_BASE, history_days: int = 1200,
+                 name: str = "fred") -> None:
+        self.name = name
         self.csv_client = client
         self.api_client = client.at(api_base_url).with_secrets(api_key or "")
         self.series_id, self.key = series_id, key
         self.api_key = api_key
         self.history_days = history_days
 
-    async def fetch(self, asof: date) -> MarketData:
-        start = (asof - timedelta(days=self.history_days)).isoformat()
+    def covers(self) -> Collection[str]:
+        return (self.key,)
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start_day: date | None = None) -> MarketData:
+        start = (start_day or asof - timedelta(days=self.history_days)).isoformat()
         if self.api_key:
             series = await self._fetch_json(start, asof.isoformat())
         else:

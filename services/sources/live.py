@@ -1,145 +1,196 @@
-"""Live upstream sources built from the `sources:` settings section and the environment."""
+"""Live provider chains built from the `sources:` settings section and the environment.
+
+Chains, first choice first (a provider without its key is left out):
+- equities: Yahoo (browser-impersonated) -> Tiingo (TIINGO_API_KEY) -> Stooq (STOOQ_API_KEY)
+- S&P 500: Yahoo ^GSPC -> FRED SP500 -> Stooq ^spx, inside the equities chain
+- crypto closes: Coinbase -> Kraken -> Binance -> CoinGecko (365 days without a pro key)
+- market caps and the AI category: CoinGecko; stablecoins, yields, fees: DefiLlama;
+  T-bill rate: FRED; capex: SEC companyconcept
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field
+from redis.asyncio import Redis
 
-from services.sources import SeriesSource, coingecko, defillama, sec, yahoo
-from services.sources.coingecko import CoinGeckoSource
+from services.keys import Keys
+from services.sources.browser import BrowserClient
+from services.sources.budget import (
+    FREE_TIERS,
+    SHARED_COUNTER,
+    BudgetedLimiter,
+    CallBudget,
+    utc_now,
+)
+from services.sources.chain import Chain, Provider
+from services.sources.coingecko import CoinGeckoMarkets, CoinGeckoSource
+from services.sources.config import LiveSourcesConfig, ProviderConfig
 from services.sources.defillama import FeesSource, StablecoinSource, YieldsSource
+from services.sources.exchanges import BinanceSource, CoinbaseSource, KrakenSource
 from services.sources.fred import FredSource
-from services.sources.http import HttpClient, RateLimiter, RetryPolicy
+from services.sources.http import HttpClient, RetryPolicy
 from services.sources.sec import SecCapexSource
+from services.sources.stooq import StooqSource
+from services.sources.tiingo import TiingoSource
 from services.sources.yahoo import YahooSource
 
-API_KEY_VARIABLES = ("COINGECKO_API_KEY", "FRED_API_KEY")  # environment, never config.yaml
+__all__ = ["API_KEY_VARIABLES", "LiveSourcesConfig", "build_live_chains"]
+
+API_KEY_VARIABLES = ("COINGECKO_API_KEY", "COINGECKO_PRO_API_KEY", "FRED_API_KEY",
+                     "STOOQ_API_KEY", "TIINGO_API_KEY")  # environment, never config.yaml
+PRO_DAYS = 20000  # a paid CoinGecko plan serves the whole history
+FREE_DAYS = 365  # keyless and demo plans refuse more (error 10012)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Builder:
+    """Makes every provider's client: one session, one budget counter per provider."""
+
+    def __init__(self, session: aiohttp.ClientSession, env: Mapping[str, str],
+                 redis: Redis | None, keys: Keys | None, browser: Any = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.session, self.env, self.redis, self.keys = session, env, redis, keys
+        self.browser, self.clock = browser, clock
+        self.secrets = tuple(v for name in API_KEY_VARIABLES if (v := env.get(name)))
+        self._limiters: dict[str, BudgetedLimiter] = {}
+
+    def limiter(self, provider: str, cfg: ProviderConfig) -> BudgetedLimiter:
+        counter = SHARED_COUNTER.get(provider, provider)
+        if counter not in self._limiters:
+            budget = None
+            tier = FREE_TIERS.get(tier_name(counter, self.env))
+            if self.redis is not None and self.keys is not None and tier is not None:
+                budget = CallBudget(self.redis, self.keys, counter, tier, self.clock)
+            self._limiters[counter] = BudgetedLimiter(cfg.min_interval_seconds, budget)
+        return self._limiters[counter]
+
+    def client(self, provider: str, cfg: ProviderConfig, base_url: str | None = None,
+               headers: Mapping[str, str] | None = None, browser: bool = False) -> HttpClient:
+        kind = BrowserClient if browser else HttpClient
+        extra = {"browser": self.browser} if browser else {}
+        return kind(self.session, provider, base_url or cfg.base_url,
+                    self.limiter(provider, cfg), cfg.timeout_seconds, dict(headers or {}),
+                    RetryPolicy(cfg.attempts, cfg.backoff_seconds, cfg.max_retry_after_seconds),
+                    self.secrets, **extra)
 
 
-class ProviderConfig(_Strict):
-    enabled: bool = True
-    base_url: str = Field(pattern=r"^https?://")
-    min_interval_seconds: float = Field(ge=0, le=60)  # spacing between requests
-    timeout_seconds: float = Field(20.0, gt=0, le=300)
-    attempts: int = Field(4, ge=1, le=10)
-    backoff_seconds: float = Field(0.5, ge=0, le=30)
-    max_retry_after_seconds: float = Field(120.0, ge=0, le=3600)
+def tier_name(counter: str, env: Mapping[str, str]) -> str:
+    """The free tier that applies: CoinGecko's depends on the key configured."""
+    if counter != "coingecko":
+        return counter
+    plan = coingecko_plan(env)[0]
+    return "coingecko" if plan == "keyless" else f"coingecko-{plan}"
 
 
-class YahooConfig(ProviderConfig):
-    base_url: str = Field("https://query2.finance.yahoo.com", pattern=r"^https?://")
-    min_interval_seconds: float = Field(0.5, ge=0, le=60)
-    symbols: dict[str, str] = dict(yahoo.DEFAULT_SYMBOLS)  # Yahoo symbol -> key
-    history_days: int = Field(1200, ge=30, le=20000)
-    user_agent: str = "Mozilla/5.0 (compatible; flowwatch)"
+def build_live_chains(session: aiohttp.ClientSession, cfg: LiveSourcesConfig,
+                      env: Mapping[str, str], redis: Redis | None = None,
+                      keys: Keys | None = None, browser: Any = None,
+                      clock: Callable[[], datetime] = utc_now) -> list[Chain]:
+    """Every chain with at least one enabled provider.
 
-
-class CoinGeckoConfig(ProviderConfig):
-    base_url: str = Field("https://api.coingecko.com/api/v3", pattern=r"^https?://")
-    # Keyless: ~5-15 calls/min; a demo key allows 30/min (then 2.1 s is enough).
-    min_interval_seconds: float = Field(6.0, ge=0, le=60)
-    coins: dict[str, str] = dict(coingecko.DEFAULT_COINS)  # CoinGecko id -> key
-    days: int = Field(365, ge=2, le=5000)  # > 365 needs a paid plan (error 10012)
-    category_id: str = coingecko.AI_CATEGORY  # "" = skip the sector cap
-    api_key_header: str = "x-cg-demo-api-key"
-
-
-class DefiLlamaConfig(ProviderConfig):
-    base_url: str = Field("https://api.llama.fi", pattern=r"^https?://")  # fees
-    stablecoins_base_url: str = Field("https://stablecoins.llama.fi", pattern=r"^https?://")
-    yields_base_url: str = Field("https://yields.llama.fi", pattern=r"^https?://")
-    min_interval_seconds: float = Field(1.0, ge=0, le=60)
-    stablecoin_charts: dict[str, str | None] = dict(defillama.DEFAULT_STABLECOINS)
-    tbill_ids: list[str] = list(defillama.DEFAULT_TBILL_IDS)  # tokenized T-bill coins
-    yields_pool: str = defillama.AAVE_V3_USDC_ETHEREUM  # "" = skip
-    # key -> protocol slug. Only Venice (VVV) is confirmed by a recorded response; other AI
-    # tokens' slugs are unverified here. A wrong slug fails alone (HTTP 404), logged.
-    fees_protocols: dict[str, str] = dict(defillama.DEFAULT_FEES)
-    fees_data_type: str = "dailyHoldersRevenue"
-
-
-class FredConfig(ProviderConfig):
-    base_url: str = Field("https://fred.stlouisfed.org", pattern=r"^https?://")  # keyless CSV
-    api_base_url: str = Field("https://api.stlouisfed.org", pattern=r"^https?://")
-    min_interval_seconds: float = Field(0.6, ge=0, le=60)  # API: 120 requests/min
-    series_id: str = "DTB3"
-    history_days: int = Field(1200, ge=30, le=40000)
-
-
-class SecConfig(ProviderConfig):
-    base_url: str = Field("https://data.sec.gov", pattern=r"^https?://")
-    min_interval_seconds: float = Field(0.11, ge=0.1, le=60)  # SEC: at most 10 req/s
-    user_agent: str = ""  # required: "<org or name> <email>", per SEC fair-access policy
-    companies: dict[str, str] = dict(sec.DEFAULT_COMPANIES)  # ticker -> CIK
-
-
-class LiveSourcesConfig(_Strict):
-    yahoo: YahooConfig = YahooConfig()
-    coingecko: CoinGeckoConfig = CoinGeckoConfig()
-    defillama: DefiLlamaConfig = DefiLlamaConfig()
-    fred: FredConfig = FredConfig()
-    sec: SecConfig = SecConfig()
-
-
-def make_client(session: aiohttp.ClientSession, provider: str, cfg: ProviderConfig,
-                headers: Mapping[str, str] | None = None,
-                secrets: Iterable[str] = ()) -> HttpClient:
-    return HttpClient(
-        session, provider, cfg.base_url, RateLimiter(cfg.min_interval_seconds),
-        cfg.timeout_seconds, dict(headers or {}),
-        RetryPolicy(cfg.attempts, cfg.backoff_seconds, cfg.max_retry_after_seconds),
-        tuple(s for s in secrets if s))
-
-
-def build_live_sources(session: aiohttp.ClientSession, cfg: LiveSourcesConfig,
-                       env: Mapping[str, str]) -> list[SeriesSource]:
-    """One source per enabled provider (DefiLlama: three, sharing one rate limiter).
-
-    Raises ValueError naming the setting when SEC is enabled without a User-Agent. Every
-    client knows every API key, so no upstream's error text can quote one back to a user.
+    Raises ValueError naming the setting when SEC is enabled without a User-Agent.
     """
-    keys = tuple(env.get(name) or "" for name in API_KEY_VARIABLES)
-    sources: list[SeriesSource] = []
+    b = Builder(session, env, redis if cfg.enforce_budgets else None, keys, browser, clock)
+    minutes = cfg.cadence_minutes
+    chains = [
+        _chain("equities", _equities(b, cfg), minutes.equities, cfg),
+        _chain("crypto", _crypto(b, cfg), minutes.crypto, cfg),
+        _chain("marketcaps", _coingecko(b, cfg, markets=True), minutes.marketcaps, cfg),
+        _chain("stablecoins", _defillama(b, cfg, "stablecoins"), minutes.stablecoins, cfg),
+        _chain("yields", _defillama(b, cfg, "yields"), minutes.yields, cfg),
+        _chain("fees", _defillama(b, cfg, "fees"), minutes.fees, cfg),
+        _chain("rates", _fred(b, cfg, cfg.fred.series_id, "rates.tbill_3m", "fred"),
+               minutes.rates, cfg),
+        _chain("capex", _sec(b, cfg), minutes.capex, cfg),
+    ]
+    return [c for c in chains if c.providers]
+
+
+def _chain(name: str, providers: Iterable[Provider], minutes: int,
+           cfg: LiveSourcesConfig) -> Chain:
+    return Chain(name, list(providers), timedelta(minutes=minutes), cfg.history_days,
+                 cfg.crosscheck_tolerance)
+
+
+def _equities(b: Builder, cfg: LiveSourcesConfig) -> list[Provider]:
+    out: list[Provider] = []
     if cfg.yahoo.enabled:
-        client = make_client(session, "yahoo", cfg.yahoo, {"User-Agent": cfg.yahoo.user_agent},
-                             keys)
-        sources.append(YahooSource(client, cfg.yahoo.symbols, cfg.yahoo.history_days))
-    if cfg.coingecko.enabled:
-        key = env.get("COINGECKO_API_KEY") or ""
-        headers = {cfg.coingecko.api_key_header: key} if key else {}
-        sources.append(CoinGeckoSource(
-            make_client(session, "coingecko", cfg.coingecko, headers, keys),
-            cfg.coingecko.coins, cfg.coingecko.days, cfg.coingecko.category_id))
-    if cfg.defillama.enabled:
-        sources.extend(_defillama_sources(session, cfg.defillama, keys))
-    if cfg.fred.enabled:
-        sources.append(FredSource(
-            make_client(session, "fred", cfg.fred, secrets=keys), cfg.fred.series_id,
-            api_key=env.get("FRED_API_KEY") or None, api_base_url=cfg.fred.api_base_url,
-            history_days=cfg.fred.history_days))
-    if cfg.sec.enabled:
-        if not cfg.sec.user_agent.strip():
-            raise ValueError("sources.sec.user_agent: required by the SEC (name and email, "
-                             "e.g. 'flowwatch ops@example.org'); or set sources.sec.enabled: "
-                             "false")
-        sources.append(SecCapexSource(make_client(session, "sec", cfg.sec, secrets=keys),
-                                      cfg.sec.user_agent, cfg.sec.companies))
-    return sources
-
-
-def _defillama_sources(session: aiohttp.ClientSession, cfg: DefiLlamaConfig,
-                       keys: Iterable[str]) -> list[SeriesSource]:
-    fees = make_client(session, "defillama", cfg, secrets=keys)
-    out: list[SeriesSource] = [StablecoinSource(
-        fees.at(cfg.stablecoins_base_url), cfg.stablecoin_charts, cfg.tbill_ids)]
-    if cfg.yields_pool:
-        out.append(YieldsSource(fees.at(cfg.yields_base_url), cfg.yields_pool))
-    if cfg.fees_protocols:
-        out.append(FeesSource(fees, cfg.fees_protocols, cfg.fees_data_type))
+        out.append(YahooSource(b.client("yahoo", cfg.yahoo, browser=True), cfg.yahoo.symbols,
+                               cfg.history_days, cfg.yahoo.cookie_url))
+    if cfg.tiingo.enabled and b.env.get("TIINGO_API_KEY"):
+        out.append(TiingoSource(b.client("tiingo", cfg.tiingo), b.env["TIINGO_API_KEY"],
+                                cfg.tiingo.tickers))
+    if cfg.fred.sp500_series_id:
+        out += _fred(b, cfg, cfg.fred.sp500_series_id, "SPX", "fred-sp500")
+    if cfg.stooq.enabled and b.env.get("STOOQ_API_KEY"):
+        out.append(StooqSource(b.client("stooq", cfg.stooq), b.env["STOOQ_API_KEY"],
+                               cfg.stooq.symbols))
     return out
+
+
+def coingecko_plan(env: Mapping[str, str]) -> tuple[str, str, dict[str, str]]:
+    """(plan, base-url field, auth header): a pro key needs the pro host and header."""
+    if env.get("COINGECKO_PRO_API_KEY"):
+        return "pro", "pro_base_url", {"x-cg-pro-api-key": env["COINGECKO_PRO_API_KEY"]}
+    if env.get("COINGECKO_API_KEY"):
+        return "demo", "base_url", {"x-cg-demo-api-key": env["COINGECKO_API_KEY"]}
+    return "keyless", "base_url", {}
+
+
+def _coingecko(b: Builder, cfg: LiveSourcesConfig, markets: bool) -> list[Provider]:
+    c = cfg.coingecko
+    if not c.enabled:
+        return []
+    plan, url_field, headers = coingecko_plan(b.env)
+    client = b.client("coingecko", c, getattr(c, url_field), headers)
+    days = PRO_DAYS if plan == "pro" else FREE_DAYS
+    kind = CoinGeckoMarkets if markets else CoinGeckoSource
+    return [kind(client, c.coins, days, c.category_id)]
+
+
+def _crypto(b: Builder, cfg: LiveSourcesConfig) -> list[Provider]:
+    out: list[Provider] = []
+    if cfg.coinbase.enabled:
+        out.append(CoinbaseSource(b.client("coinbase", cfg.coinbase), cfg.coinbase.products))
+    if cfg.kraken.enabled:
+        out.append(KrakenSource(b.client("kraken", cfg.kraken), cfg.kraken.pairs))
+    if cfg.binance.enabled:
+        out.append(BinanceSource(b.client("binance", cfg.binance), cfg.binance.symbols))
+    return out + _coingecko(b, cfg, markets=False)
+
+
+def _defillama(b: Builder, cfg: LiveSourcesConfig, part: str) -> list[Provider]:
+    d = cfg.defillama
+    if not d.enabled:
+        return []
+    if part == "stablecoins":
+        return [StablecoinSource(b.client("defillama-stablecoins", d, d.stablecoins_base_url),
+                                 d.stablecoin_charts, d.tbill_ids)]
+    if part == "yields":
+        return [YieldsSource(b.client("defillama-yields", d, d.yields_base_url),
+                             d.yields_pool)] if d.yields_pool else []
+    return [FeesSource(b.client("defillama-fees", d), d.fees_protocols,
+                       d.fees_data_type)] if d.fees_protocols else []
+
+
+def _fred(b: Builder, cfg: LiveSourcesConfig, series_id: str, key: str,
+          name: str) -> list[Provider]:
+    if not cfg.fred.enabled:
+        return []
+    return [FredSource(b.client(name, cfg.fred), series_id, key,
+                       api_key=b.env.get("FRED_API_KEY") or None,
+                       api_base_url=cfg.fred.api_base_url, history_days=cfg.history_days,
+                       name=name)]
+
+
+def _sec(b: Builder, cfg: LiveSourcesConfig) -> list[Provider]:
+    if not cfg.sec.enabled:
+        return []
+    if not cfg.sec.user_agent.strip():
+        raise ValueError("sources.sec.user_agent: required by the SEC (name and email, "
+                         "e.g. 'flowwatch ops@example.org'); or set sources.sec.enabled: "
+                         "false")
+    return [SecCapexSource(b.client("sec", cfg.sec), cfg.sec.user_agent, cfg.sec.companies)]

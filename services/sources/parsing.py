@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from services.series import MarketData
 from services.sources.http import BadPayload
 
 logger = logging.getLogger(__name__)
+_gaps: Counter[str] = Counter()  # per provider, summed into one log line per collection
 
 
 def expect_dict(value: Any, what: str) -> dict[str, Any]:
@@ -60,8 +62,17 @@ def utc_date(seconds: float) -> date:
 
 
 def skip_gap(provider: str, what: str) -> None:
-    """A bare 0/null where an object belongs: a gap, logged and left out (never a zero)."""
-    logger.warning("upstream gap skipped: provider=%s item=%s", provider, what)
+    """A bare 0/null where an object belongs: a gap, left out (never a zero), counted; the
+    collector logs one summary line instead of one warning per point."""
+    _gaps[provider] += 1
+    logger.debug("upstream gap skipped: provider=%s item=%s", provider, what)
+
+
+def take_gap_counts() -> dict[str, int]:
+    """Gaps counted since the last call, per provider (and the counter reset)."""
+    counts = dict(_gaps)
+    _gaps.clear()
+    return counts
 
 
 def known_upto(data: MarketData, asof: date) -> MarketData:

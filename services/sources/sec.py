@@ -1,4 +1,4 @@
-"""SEC EDGAR XBRL companyfacts: quarterly capex (cash paid for PP&E), in USD.
+"""SEC EDGAR XBRL companyconcept (and companyfacts): quarterly capex (PP&E cash), USD.
 
 10-Q cash-flow facts are year-to-date: a quarter is YTD(end) minus the YTD fact one
 quarter shorter with the same fiscal-year start (Q4 = FY - 9M). A period reported in
@@ -8,12 +8,12 @@ ignored, so nothing a replay at `asof` could not have known leaks in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from typing import Any
 
 from services.series import MarketData, TimeSeries
-from services.sources.http import BadPayload, HttpClient, fetch_each
+from services.sources.http import BadPayload, HttpClient, UpstreamHTTPError, fetch_each
 from services.sources.parsing import expect_dict, known_upto, no_values, number_or_none
 
 SOURCE = "SEC EDGAR XBRL"
@@ -101,8 +101,23 @@ def parse_companyfacts(body: Any, key: str, concepts: Iterable[str] = CAPEX_CONC
     return TimeSeries.from_pairs(key, sorted(merged.items()), SOURCE)
 
 
+def parse_companyconcept(body: Any, key: str, asof: date | None = None
+                         ) -> tuple[dict[date, float], int]:
+    """`/api/xbrl/companyconcept/CIK##########/us-gaap/{tag}.json` -> (quarter-end -> value,
+    count of usable facts). The answer is one concept's `units`, the same facts companyfacts
+    nests under `facts.us-gaap.{tag}`."""
+    data = expect_dict(body, f"sec companyconcept {key}")
+    units = expect_dict(data.get("units"), f"sec companyconcept {key}: units")
+    facts = units.get("USD")
+    if not isinstance(facts, list):
+        raise BadPayload(f"sec companyconcept {key}: {data.get('tag')} has no USD facts")
+    usable = sum(1 for fact in facts if _has_value(fact))
+    return discrete_quarters(latest_facts(facts, asof)), usable
+
+
 class SecCapexSource:
-    """SeriesSource over `/api/xbrl/companyfacts/CIK##########.json`, `capex.<TICKER>`."""
+    """Provider over the per-concept endpoint, `capex.<TICKER>`: a few KB per concept where
+    companyfacts is megabytes per company. A concept the company never reported is a 404."""
 
     name = "sec"
 
@@ -116,12 +131,35 @@ class SecCapexSource:
         self.companies = dict(companies or DEFAULT_COMPANIES)
         self.concepts = {**DEFAULT_CONCEPTS, **(concepts or {})}
 
-    async def fetch_company(self, ticker: str, cik: str, asof: date) -> MarketData:
-        body = await self.client.get_json(f"/api/xbrl/companyfacts/CIK{int(cik):010d}.json")
-        key = f"capex.{ticker}"
-        concepts = self.concepts.get(ticker, CAPEX_CONCEPTS)
-        return {key: parse_companyfacts(body, key, concepts, asof)}
+    def covers(self) -> Collection[str]:
+        return [f"capex.{t}" for t in self.companies]
 
-    async def fetch(self, asof: date) -> MarketData:
-        jobs = {t: self.fetch_company(t, cik, asof) for t, cik in self.companies.items()}
+    async def fetch_company(self, ticker: str, cik: str, asof: date) -> MarketData:
+        key = f"capex.{ticker}"
+        concepts = tuple(self.concepts.get(ticker, CAPEX_CONCEPTS))
+        merged: dict[date, float] = {}
+        found = usable = 0
+        for concept in concepts:
+            path = f"/api/xbrl/companyconcept/CIK{int(cik):010d}/us-gaap/{concept}.json"
+            try:
+                body = await self.client.get_json(path)
+            except UpstreamHTTPError as exc:
+                if exc.status == 404:  # not reported under this concept
+                    continue
+                raise
+            quarters, count = parse_companyconcept(body, key, asof)
+            found, usable = found + 1, usable + count
+            for end, value in quarters.items():
+                merged.setdefault(end, value)  # earlier concepts win
+        if not found:
+            raise BadPayload(f"sec companyconcept {key}: none of {', '.join(concepts)} "
+                             "reported")
+        if not usable:
+            raise no_values(f"sec companyconcept {key}", 0)
+        return {key: TimeSeries.from_pairs(key, sorted(merged.items()), SOURCE)}
+
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
+        jobs = {t: self.fetch_company(t, cik, asof) for t, cik in self.companies.items()
+                if keys is None or f"capex.{t}" in keys}
         return known_upto(await fetch_each(self.name, jobs), asof)

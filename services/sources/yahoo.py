@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.series import MarketData, TimeSeries
-from services.sources.http import BadPayload, HttpClient, fetch_each
+from services.sources.http import BadPayload, HttpClient, UpstreamHTTPError, fetch_each
 from services.sources.parsing import (
     expect_dict,
     expect_list,
@@ -20,6 +21,7 @@ from services.sources.parsing import (
 
 SOURCE = "Yahoo Finance"
 ADJ_SUFFIX = "_adj"
+COOKIE_URL = "https://fc.yahoo.com"
 
 # Yahoo symbol -> canonical key.
 DEFAULT_SYMBOLS: dict[str, str] = {
@@ -82,26 +84,65 @@ def parse_chart(body: Any, key: str) -> MarketData:
 
 
 class YahooSource:
-    """SeriesSource over `/v8/finance/chart/{symbol}`, one request per symbol."""
+    """Provider over `/v8/finance/chart/{symbol}`, one request per symbol.
+
+    Called the way a browser calls it: the cookie Yahoo sets on `cookie_url` (fc.yahoo.com),
+    then a crumb from `/v1/test/getcrumb` sent with every chart request. A crumb Yahoo
+    rejects (401 "Invalid Crumb") is fetched again once.
+    """
 
     name = "yahoo"
 
     def __init__(self, client: HttpClient, symbols: Mapping[str, str] | None = None,
-                 history_days: int = 1200) -> None:
+                 history_days: int = 1200, cookie_url: str = COOKIE_URL) -> None:
         self.client = client
         self.symbols = dict(symbols or DEFAULT_SYMBOLS)
         self.history_days = history_days
+        self.cookie_url = cookie_url
+        self._crumb: str | None = None
+        self._crumb_lock = asyncio.Lock()
 
-    async def fetch_symbol(self, symbol: str, asof: date) -> MarketData:
-        start = datetime.combine(asof - timedelta(days=self.history_days), time(), UTC)
+    def covers(self) -> Collection[str]:
+        return list(self.symbols.values())  # each with its `_adj` twin where Yahoo has one
+
+    async def crumb(self, renew: bool = False) -> str:
+        async with self._crumb_lock:
+            if self._crumb is None or renew:
+                self._crumb = await self._handshake()
+            return self._crumb
+
+    async def _handshake(self) -> str:
+        try:  # fc.yahoo.com answers 404, with the session cookie set
+            await self.client.at(self.cookie_url).get_text("/")
+        except UpstreamHTTPError as exc:
+            if exc.status == 429:
+                raise
+        crumb = (await self.client.get_text("/v1/test/getcrumb")).strip()
+        if not crumb or crumb.startswith("<") or " " in crumb or len(crumb) > 64:
+            raise BadPayload(f"yahoo getcrumb: no crumb in the answer ({crumb[:40]!r}); "
+                             "Yahoo refused the session")
+        return crumb
+
+    async def fetch_symbol(self, symbol: str, asof: date, start_day: date | None = None
+                           ) -> MarketData:
+        begin = start_day or asof - timedelta(days=self.history_days)
+        start = datetime.combine(begin, time(), UTC)
         end = datetime.combine(asof + timedelta(days=2), time(), UTC)
-        body = await self.client.get_json(f"/v8/finance/chart/{symbol}", {
-            "interval": "1d", "period1": str(int(start.timestamp())),
-            "period2": str(int(end.timestamp())), "events": "div|split",
-        })
+        params = {"interval": "1d", "period1": str(int(start.timestamp())),
+                  "period2": str(int(end.timestamp())), "events": "div|split"}
+        path = f"/v8/finance/chart/{symbol}"
+        try:
+            body = await self.client.get_json(path, {**params, "crumb": await self.crumb()})
+        except UpstreamHTTPError as exc:
+            if exc.status not in (401, 403):
+                raise
+            body = await self.client.get_json(path, {**params,
+                                                     "crumb": await self.crumb(renew=True)})
         return parse_chart(body, self.symbols[symbol])
 
-    async def fetch(self, asof: date) -> MarketData:
-        jobs = {symbol: self.fetch_symbol(symbol, asof) for symbol in self.symbols}
+    async def fetch(self, asof: date, keys: Collection[str] | None = None,
+                    start: date | None = None) -> MarketData:
+        wanted = None if keys is None else {k.removesuffix(ADJ_SUFFIX) for k in keys}
+        jobs = {symbol: self.fetch_symbol(symbol, asof, start)
+                for symbol, key in self.symbols.items() if wanted is None or key in wanted}
         return known_upto(await fetch_each(self.name, jobs), asof)
-

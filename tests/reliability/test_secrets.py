@@ -194,7 +194,7 @@ async def test_upstream_api_keys_stay_secret(keyed_live_app: App, upstream: Fake
                                              caplog: pytest.LogCaptureFixture) -> None:
     everything_at_debug(caplog)
     serve_everything(upstream)
-    await keyed_live_app.refresh()
+    await keyed_live_app.refresh(force=True)
     fred = [h for h in upstream.hits if h.path == "/fred/series/observations"]
     coingecko = [h for h in upstream.hits if h.path.startswith("/api/v3/")]
     assert fred and fred[0].query["api_key"] == FRED_KEY  # the keys were really sent
@@ -208,8 +208,8 @@ async def test_upstream_api_keys_stay_secret(keyed_live_app: App, upstream: Fake
         if path.startswith("/api/v3/"):
             upstream.serve(path, Canned(HTML, 401, content_type="text/html"))
     upstream.serve("/v8/finance/chart/NVDA", Canned(b"", 200, delay=0.6))  # a timeout
-    result = await keyed_live_app.refresh()
-    assert {"fred", "coingecko"} <= set(result.failed_sources)
+    result = await keyed_live_app.refresh(force=True)
+    assert {"fred", "coingecko"} <= set(result.failed_providers)
     replies += await answers(keyed_live_app)
     assert leaks(log_lines(caplog) + replies, [COINGECKO_KEY, FRED_KEY]) == []
 
@@ -217,8 +217,8 @@ async def test_upstream_api_keys_stay_secret(keyed_live_app: App, upstream: Fake
 async def test_an_upstream_that_echoes_the_key_does_not_leak_it(
         keyed_live_app: App, upstream: FakeUpstream) -> None:
     serve_everything(upstream)
-    await keyed_live_app.refresh()
+    await keyed_live_app.refresh(force=True)
     echo = f"Bad Request: api_key={FRED_KEY} is not registered".encode()
     upstream.serve("/fred/series/observations", Canned(echo, 400, content_type="text/plain"))
-    await keyed_live_app.refresh()
+    await keyed_live_app.refresh(force=True)
     assert leaks(await answers(keyed_live_app), [FRED_KEY]) == []

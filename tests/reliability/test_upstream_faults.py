@@ -33,11 +33,12 @@ TIMEOUT_S = 0.25
 SOURCES: dict[str, tuple[str, ...]] = {  # source name -> the paths it requests
     "yahoo": ("/v8/finance/chart/",),
     "coingecko": ("/api/v3/",),
+    "coingecko-markets": ("/api/v3/",),
     "defillama-stablecoins": ("/stablecoincharts/all", "/stablecoins"),
     "defillama-yields": ("/chart/",),
     "defillama-fees": ("/summary/fees/",),
     "fred": ("/graph/fredgraph.csv", "/fred/series/observations"),
-    "sec": ("/api/xbrl/companyfacts/",),
+    "sec": ("/api/xbrl/companyconcept/",),
 }
 COMMANDS = {"divergence": "/divergence", "btc": "/btc", "stablecoins": "/stablecoins",
             "yields": "/yields", "aitokens": "/aitokens", "usage": "/usage", "capex": "/capex"}
@@ -145,10 +146,11 @@ def is_stale(reply: Reply) -> bool:
 
 
 async def status_of(app: App) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """(/status sources: name -> (state, error), /status metrics: name -> state)."""
+    """(/status providers: name -> (state, note), /status metrics: name -> state)."""
     reply = await ask(app, "/status")
-    sources, metrics = reply.tables
-    return ({r[0]: (r[1], r[4]) for r in sources.rows}, {r[0]: r[1] for r in metrics.rows})
+    _chains, metrics, providers = reply.tables
+    return ({r[0].split(". ", 1)[1]: (r[1], r[4]) for r in providers.rows},
+            {r[0]: r[1] for r in metrics.rows})
 
 
 async def assert_all_fresh(app: App) -> None:
@@ -170,19 +172,19 @@ async def payloads(app: App) -> dict[str, Any]:
 async def test_every_provider_faulting_keeps_last_good_data_then_recovers(
         live_app: App, upstream: FakeUpstream, kind: str) -> None:
     stand_in = Upstream(upstream)
-    assert (await live_app.refresh()).failed_sources == {}
+    assert (await live_app.refresh(force=True)).failed_providers == {}
     good = await payloads(live_app)
 
     stand_in.break_(FAULTS[kind])
     started = time.monotonic()
-    result = await live_app.refresh()
+    result = await live_app.refresh(force=True)
     # Even a Retry-After of an hour is not waited out: over the cap, the source fails now.
     assert time.monotonic() - started < (3 if kind.endswith("beyond-cap") else 8)
     failing = set(SOURCES)
-    assert failing <= set(result.failed_sources), result.failed_sources
+    assert failing <= set(result.failed_providers), result.failed_providers
     expected_type = ERROR_TYPE.get(kind, "RateLimited")
     for name in failing:
-        assert result.failed_sources[name].startswith(expected_type), result.failed_sources
+        assert result.failed_providers[name].startswith(expected_type), result.failed_providers
     assert await payloads(live_app) == good, "the last good data must be kept as it was"
     sources, metrics = await status_of(live_app)
     for name in failing:
@@ -196,10 +198,13 @@ async def test_every_provider_faulting_keeps_last_good_data_then_recovers(
     assert is_stale(await ask(live_app, "/brief"))
 
     stand_in.heal()
-    assert (await live_app.refresh()).failed_sources == {}
+    assert (await live_app.refresh(force=True)).failed_providers == {}
     await assert_all_fresh(live_app)
 
 
+# CoinGecko's two providers (closes, market caps) share its paths and fail together.
+TOGETHER = {"coingecko": {"coingecko", "coingecko-markets"},
+            "coingecko-markets": {"coingecko", "coingecko-markets"}}
 # One fault kind per provider, so each kind also runs against a single provider.
 ALONE = {"yahoo": "empty-arrays", "coingecko": "nulls", "defillama-stablecoins": "html",
          "defillama-yields": "truncated", "defillama-fees": "5xx", "fred": "429-no-retry-after",
@@ -210,16 +215,17 @@ ALONE = {"yahoo": "empty-arrays", "coingecko": "nulls", "defillama-stablecoins":
 async def test_one_provider_down_leaves_the_others_fresh(
         live_app: App, upstream: FakeUpstream, source: str) -> None:
     stand_in = Upstream(upstream)
-    healthy = await live_app.refresh()
+    healthy = await live_app.refresh(force=True)
     stand_in.break_(FAULTS[ALONE[source]], (source,))
-    result = await live_app.refresh()
-    assert set(result.failed_sources) == {source}
+    result = await live_app.refresh(force=True)
+    assert set(result.failed_providers) == TOGETHER.get(source, {source})
     lost = healthy.fresh_keys - result.fresh_keys
     assert lost, f"{source} provides no series?"
     hit = {f.name for f in FAMILIES if lost & set(f.inputs(live_app.settings.baskets))}
     assert set(result.families_stale) == hit
     sources, metrics = await status_of(live_app)
-    assert {n for n, (state, _) in sources.items() if state == "FAILING"} == {source}
+    assert {n for n, (state, _) in sources.items() if state == "FAILING"} == TOGETHER.get(
+        source, {source})
     for family, command in COMMANDS.items():
         assert is_stale(await ask(live_app, command)) == (family in hit), command
         assert metrics[family] == ("stale" if family in hit else "fresh")
@@ -229,13 +235,13 @@ async def test_one_provider_down_leaves_the_others_fresh(
 async def test_a_fault_that_clears_within_the_retries_is_not_stale(
         live_app: App, upstream: FakeUpstream) -> None:
     stand_in = Upstream(upstream)
-    await live_app.refresh()
+    await live_app.refresh(force=True)
     for kind, sources in (("timeout", ("yahoo", "sec")), ("5xx", ("coingecko", "fred")),
                           ("429-retry-after", ("defillama-stablecoins",)),
                           ("429-no-retry-after", ("defillama-yields", "defillama-fees"))):
         stand_in.break_(FAULTS[kind], sources, then_heal=True)
-    result = await live_app.refresh()
-    assert result.failed_sources == {}
+    result = await live_app.refresh(force=True)
+    assert result.failed_providers == {}
     await assert_all_fresh(live_app)
 
 
@@ -244,12 +250,12 @@ async def test_empty_or_null_answers_mark_the_source_failing(
         live_app: App, upstream: FakeUpstream, kind: str) -> None:
     """Only the silent sources get the fault, so none fails for another's sake."""
     stand_in = Upstream(upstream)
-    await live_app.refresh()
+    await live_app.refresh(force=True)
     stand_in.break_(FAULTS[kind], SILENT[kind])
-    result = await live_app.refresh()
-    assert set(SILENT[kind]) <= set(result.failed_sources)
+    result = await live_app.refresh(force=True)
+    assert set(SILENT[kind]) <= set(result.failed_providers)
     for name in SILENT[kind]:
-        reason = result.failed_sources[name]
+        reason = result.failed_providers[name]
         assert reason.startswith("BadPayload") and "\n" not in reason, reason
         assert "empty answer" in reason or "no values" in reason, reason
     sources, _ = await status_of(live_app)

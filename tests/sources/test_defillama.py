@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pandas as pd
@@ -18,6 +19,7 @@ from services.sources.defillama import (
     tokenized_tbills,
 )
 from services.sources.http import BadPayload, UpstreamHTTPError
+from services.sources.parsing import take_gap_counts
 from tests.sources.conftest import FakeUpstream, MakeClient, load, recorded, variant_truncated
 
 LIST = "defillama/stablecoins_includePrices_2024-12-07_trimmed.json"
@@ -42,10 +44,15 @@ def test_stablecoin_list_reads_usd_pegged_supply_only() -> None:
 
 def test_bare_zero_where_an_object_belongs_is_a_gap(caplog: pytest.LogCaptureFixture) -> None:
     body = load(LIST)
+    take_gap_counts()
+    parse_stablecoin_list(body)
+    recorded_gaps = take_gap_counts().get("defillama", 0)
     body["peggedAssets"][0]["circulating"] = 0  # USDT as a bare 0
     supply = parse_stablecoin_list(body)
     assert "1" not in supply
-    assert "stablecoin 1 circulating" in caplog.text
+    # counted for the collection's one summary line, not logged one by one
+    assert take_gap_counts() == {"defillama": recorded_gaps + 1}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_stablecoin_chart_skips_bare_zero_rows() -> None:

@@ -32,7 +32,7 @@ async def live_app(settings: Settings, upstream: FakeUpstream,
 
 async def test_live_refresh_stores_every_family(live_app: App, upstream: FakeUpstream) -> None:
     serve_everything(upstream)
-    result = await live_app.refresh()
+    result = await live_app.refresh(force=True)
     assert live_app.hub.mode == "live"
     assert result.failed_sources == {}
     assert sorted(result.families_ok) == [
@@ -53,12 +53,12 @@ async def test_every_upstream_failing_keeps_last_good_data_stale(
     live_app: App, upstream: FakeUpstream
 ) -> None:
     serve_everything(upstream)
-    await live_app.refresh()
+    await live_app.refresh(force=True)
     before = await live_app.store.load_snapshot("stablecoins")
     down = Canned(b'{"error":"down"}', status=503)
     for path, query in list(upstream.routes):
         upstream.serve(path, down, query=dict(query))
-    result = await live_app.refresh()
+    result = await live_app.refresh(force=True)
     assert set(result.failed_sources) == {s.name for s in live_app.collector.sources}
     after = await live_app.store.load_snapshot("stablecoins")
     assert before is not None and after is not None

@@ -11,7 +11,7 @@ import pytest
 
 from services.sources.fred import FredSource
 from services.sources.http import UpstreamHTTPError, error_snippet
-from services.sources.live import build_live_sources
+from services.sources.live import build_live_chains
 from services.sources.redaction import REDACTED, secret_forms
 from tests.sources.conftest import Canned, FakeUpstream, MakeClient
 from tests.sources.test_live import local_config
@@ -74,8 +74,9 @@ async def test_live_sources_redact_every_provider_key(upstream: FakeUpstream,
     upstream.serve("/stablecoincharts/all", Canned(both.encode(), 403, content_type="text/plain"))
     upstream.serve("/stablecoins", Canned(both.encode(), 403, content_type="text/plain"))
     env = {"COINGECKO_API_KEY": KEY, "FRED_API_KEY": fred_key}
-    sources = build_live_sources(session, local_config(upstream.url), env)
-    [stablecoins] = [s for s in sources if s.name == "defillama-stablecoins"]
+    chains = build_live_chains(session, local_config(upstream.url), env)
+    [stablecoins] = [p for c in chains for p in c.providers
+                     if p.name == "defillama-stablecoins"]
     with pytest.raises(UpstreamHTTPError) as info:
-        await stablecoins.fetch(date(2024, 12, 7))
+        await stablecoins.fetch(date(2024, 12, 7), ["stablecoins.total"], date(2024, 1, 1))
     assert str(info.value).endswith(f"proxy error: {REDACTED} {REDACTED}"), info.value

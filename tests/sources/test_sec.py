@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import date
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 
 from services.sources.http import BadPayload
 from services.sources.sec import DEFAULT_COMPANIES, SecCapexSource, parse_companyfacts
-from tests.sources.conftest import FakeUpstream, MakeClient, load, recorded
+from tests.sources.conftest import Canned, FakeUpstream, MakeClient, load
 
 SNOW = "sec/companyfacts_SNOW_CIK0001640147_trimmed.json"
 AMZN = "synthetic/sec/companyfacts_AMZN_synthetic.json"
@@ -93,9 +94,13 @@ def test_user_agent_is_mandatory(make_client: MakeClient) -> None:
 
 async def test_full_fetch_returns_canonical_keys(upstream: FakeUpstream,
                                                  make_client: MakeClient) -> None:
-    upstream.serve("/api/xbrl/companyfacts/CIK0001018724.json", recorded(AMZN))
-    for cik in ("0000789019", "0001652044", "0001326801"):  # recorded SNOW body reused
-        upstream.serve(f"/api/xbrl/companyfacts/CIK{cik}.json", recorded(SNOW))
+    for cik, body in (("0001018724", AMZN), ("0000789019", SNOW), ("0001652044", SNOW),
+                      ("0001326801", SNOW)):  # the recorded SNOW facts reused
+        for tag, concept in load(body)["facts"]["us-gaap"].items():
+            # companyconcept is companyfacts' one concept (SEC API docs), cut out here
+            upstream.serve(f"/api/xbrl/companyconcept/CIK{cik}/us-gaap/{tag}.json", Canned(
+                json.dumps({"cik": int(cik), "taxonomy": "us-gaap", "tag": tag,
+                            "units": concept["units"]}).encode()))
     source = SecCapexSource(make_client("sec", min_interval=0.1), UA)
     data = await source.fetch(date(2026, 6, 30))
     assert set(data) == {f"capex.{t}" for t in DEFAULT_COMPANIES}

@@ -9,7 +9,14 @@ import pytest
 
 from services.sources.http import BadPayload, UpstreamHTTPError
 from services.sources.yahoo import DEFAULT_SYMBOLS, YahooSource, parse_chart
-from tests.sources.conftest import FakeUpstream, MakeClient, load, recorded, variant_truncated
+from tests.sources.conftest import (
+    Canned,
+    FakeUpstream,
+    MakeClient,
+    load,
+    recorded,
+    variant_truncated,
+)
 
 NVDA = "yahoo/chart_NVDA_1d_2021-02-01_2022-01-31_split.json"
 
@@ -88,30 +95,44 @@ def test_unexpected_shapes_are_bad_payload(body: object) -> None:
         parse_chart(body, "X")
 
 
+def serve_session(upstream: FakeUpstream) -> None:
+    """The cookie page (404 with the cookie, like fc.yahoo.com) and the crumb."""
+    upstream.serve("/fc/", Canned(b"", 404, {"Set-Cookie": "A3=d=t; Path=/"}, "text/html"))
+    upstream.serve("/v1/test/getcrumb", Canned(b"crumb-1", content_type="text/plain"))
+
+
+def yahoo(make_client: MakeClient, upstream: FakeUpstream,
+          symbols: dict[str, str] | None = None) -> YahooSource:
+    return YahooSource(make_client("yahoo"), symbols, cookie_url=upstream.url + "/fc")
+
+
 async def test_http_errors_are_typed_with_yahoo_message(upstream: FakeUpstream,
                                                         make_client: MakeClient) -> None:
+    serve_session(upstream)
     upstream.serve("/v8/finance/chart/NVDA", recorded(NVDA))
     upstream.serve("/v8/finance/chart/INVALID.BO",
                    recorded("yahoo/chart_error_404_not_found.json", 404))
     upstream.serve("/v8/finance/chart/AMD", variant_truncated(NVDA))
-    source = YahooSource(make_client("yahoo"), {"NVDA": "NVDA", "INVALID.BO": "BAD"})
-    client = make_client("yahoo")
+    source = yahoo(make_client, upstream, {"NVDA": "NVDA", "INVALID.BO": "BAD"})
     with pytest.raises(UpstreamHTTPError, match="symbol may be delisted"):
-        await YahooSource(client, {"INVALID.BO": "BAD"}).fetch(date(2022, 2, 1))
+        await yahoo(make_client, upstream, {"INVALID.BO": "BAD"}).fetch(date(2022, 2, 1))
     with pytest.raises(BadPayload, match="truncated"):
-        await YahooSource(client, {"AMD": "AMD"}).fetch(date(2022, 2, 1))
+        await yahoo(make_client, upstream, {"AMD": "AMD"}).fetch(date(2022, 2, 1))
     # One bad symbol does not sink the others.
     assert set(await source.fetch(date(2022, 2, 1))) == {"NVDA", "NVDA_adj"}
 
 
 async def test_full_fetch_returns_canonical_keys(upstream: FakeUpstream,
                                                  make_client: MakeClient) -> None:
+    serve_session(upstream)
     for symbol in DEFAULT_SYMBOLS:  # the recorded NVDA body on every symbol's path
         upstream.serve(f"/v8/finance/chart/{symbol}", recorded(NVDA))
-    data = await YahooSource(make_client("yahoo")).fetch(date(2021, 12, 31))
+    data = await yahoo(make_client, upstream).fetch(date(2021, 12, 31))
     keys = {"NVDA", "AMD", "MU", "DELL", "SMH", "SOXX", "000660.KS", "SPX"}
     assert set(data) == keys | {f"{k}_adj" for k in keys}
     assert data["SPX"].last_date == date(2021, 12, 31)  # nothing after asof
     hit = next(h for h in upstream.hits if h.path == "/v8/finance/chart/^GSPC")
     assert hit.query["interval"] == "1d"
     assert int(hit.query["period2"]) > int(hit.query["period1"])
+    assert hit.query["crumb"] == "crumb-1"  # the cookie jar: tests/sources/test_chains.py
+    assert sum(h.path == "/v1/test/getcrumb" for h in upstream.hits) == 1  # one handshake
