@@ -56,7 +56,8 @@ def protect_secrets(*secrets: str | None) -> None:
 
 # The environment variables that hold secrets (Secrets reads them; a test keeps both in step).
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "DISCORD_BOT_TOKEN",
-                    "COINGECKO_API_KEY", "FRED_API_KEY")
+                    "COINGECKO_API_KEY", "COINGECKO_PRO_API_KEY", "FRED_API_KEY",
+                    "STOOQ_API_KEY", "TIINGO_API_KEY")
 
 
 def protect_logs(secrets: Secrets) -> None:

@@ -143,6 +143,7 @@ class YahooSource:
     async def fetch(self, asof: date, keys: Collection[str] | None = None,
                     start: date | None = None) -> MarketData:
         wanted = None if keys is None else {k.removesuffix(ADJ_SUFFIX) for k in keys}
+        await self.crumb()  # one handshake per session; a refusal fails the provider once
         jobs = {symbol: self.fetch_symbol(symbol, asof, start)
                 for symbol, key in self.symbols.items() if wanted is None or key in wanted}
         return known_upto(await fetch_each(self.name, jobs), asof)

@@ -1,101 +1,102 @@
-"""Live mode against a server that answers like Yahoo and CoinGecko, serving the bundled
-snapshot's own closes in their real response shapes, gives the same metrics as replay."""
+"""Live mode against stand-ins that behave like the real services (Yahoo's cookie and crumb
+through the impersonating client, exchanges' candle limits, CoinGecko's plans) and serve
+the bundled snapshot's own values: at a fixed date, /divergence since:2024-01-01, /btc with
+its all-time high and /thesis equal replay at that date. Nothing is backfilled from the
+bundled snapshot here: every point came through a provider."""
 
 from __future__ import annotations
 
-import csv
-import json
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
+from datetime import date
 
-import fakeredis
 import pytest
 
-from bot.app import build_app
+from bot.app import App, build_app
+from handlers.registry import Chat
 from services.metrics.btc import BtcReading
 from services.metrics.divergence import DivergenceReading
 from services.settings import Secrets, Settings
-from services.sources.coingecko import DEFAULT_COINS
-from services.sources.yahoo import DEFAULT_SYMBOLS
 from services.windows import SINCE_2024, YTD, Window
-from tests.sources.conftest import Canned, FakeUpstream
-from tests.sources.test_live import local_config
+from tests.standins.apis import DEMO_KEY
+from tests.standins.apps import live_app
+from tests.standins.server import StandIn, running_standin
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "series"
+pytestmark = pytest.mark.redis
 ASOF = date(2026, 5, 29)
-ZONES = {"000660.KS": ("Asia/Seoul", time(0, 0)), "^GSPC": ("America/New_York", time(13, 30))}
+DEMO = Secrets(coingecko_api_key=DEMO_KEY)
 
 
-def closes(key: str) -> list[tuple[date, float]]:
-    with (DATA / f"{key}.csv").open() as fh:
-        rows = [(date.fromisoformat(r["date"]), float(r["close"])) for r in csv.DictReader(fh)]
-    return [(d, v) for d, v in rows if d <= ASOF]
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    async with running_standin(ASOF) as s:
+        yield s
 
 
-def yahoo_body(symbol: str, key: str) -> dict[str, Any]:
-    """A chart v8 body: bars stamped at the session open (UTC seconds), local zone named."""
-    zone, open_utc = ZONES.get(symbol, ("America/New_York", time(13, 30)))
-    rows = closes(key)
-    stamps = [int(datetime.combine(d, open_utc, UTC).timestamp()) for d, _ in rows]
-    values = [v for _, v in rows]
-    return {"chart": {"error": None, "result": [{
-        "meta": {"symbol": symbol, "exchangeTimezoneName": zone, "gmtoffset": 0},
-        "timestamp": stamps,
-        "indicators": {"quote": [{"close": values}], "adjclose": [{"adjclose": values}]}}]}}
+@pytest.fixture
+async def replay(settings: Settings) -> AsyncIterator[App]:
+    import fakeredis  # noqa: PLC0415
+
+    app = await build_app(settings, Secrets(), asof=ASOF,
+                          redis=fakeredis.FakeAsyncRedis(decode_responses=True))
+    await app.refresh()
+    yield app
+    await app.aclose()
 
 
-def coingecko_body(key: str) -> dict[str, Any]:
-    """A market_chart body: the close of day D stamped D+1 00:00Z in ms, plus a "now" point."""
-    rows = closes(key)
-    stamp = [int(datetime.combine(d + timedelta(days=1), time(0), UTC).timestamp() * 1000)
-             for d, _ in rows]
-    prices = [[ms, v] for ms, (_, v) in zip(stamp, rows, strict=True)]
-    caps = [[ms, v * 1e7] for ms, (_, v) in zip(stamp, rows, strict=True)]
-    now = stamp[-1] + 3_600_000
-    return {"prices": [*prices, [now, 1.0]], "market_caps": [*caps, [now, 1.0]],
-            "total_volumes": [[ms, 1.0] for ms in stamp]}
-
-
-def serve_snapshot(upstream: FakeUpstream) -> None:
-    for symbol, key in DEFAULT_SYMBOLS.items():
-        upstream.serve(f"/v8/finance/chart/{symbol}",
-                       Canned(json.dumps(yahoo_body(symbol, key)).encode()))
-    for coin, key in DEFAULT_COINS.items():
-        if (DATA / f"{key}.csv").exists():
-            upstream.serve(f"/api/v3/coins/{coin}/market_chart",
-                           Canned(json.dumps(coingecko_body(key)).encode()))
+@pytest.fixture
+async def live(settings: Settings, standin: StandIn, test_prefix: str) -> AsyncIterator[App]:
+    async with live_app(settings, standin, test_prefix, secrets=DEMO,
+                        backfill_from_snapshot=False) as app:
+        result = await app.refresh()
+        assert result.seeded == []
+        yield app
 
 
 @pytest.mark.parametrize("window", [SINCE_2024, YTD, Window("days", days=90)])
-async def test_divergence_live_equals_replay(settings: Settings, upstream: FakeUpstream,
-                                             window: Window) -> None:
-    serve_snapshot(upstream)
-    cfg = local_config(upstream.url, enabled=False).model_copy(update={
-        "coingecko": local_config(upstream.url).coingecko.model_copy(update={"days": 5000})})
-    live = settings.model_copy(update={"mode": "live", "sources": cfg})
-    live_app = await build_app(live, Secrets(), redis=fakeredis.FakeAsyncRedis(
-        decode_responses=True))
-    replay_app = await build_app(settings, Secrets(), asof=ASOF,
-                                 redis=fakeredis.FakeAsyncRedis(decode_responses=True))
-    try:
-        await live_app.collector.collect(ASOF)
-        await replay_app.refresh()
-        got = {}
-        for name, app in (("live", live_app), ("replay", replay_app)):
-            got[name] = (await app.hub.readings.get("divergence", DivergenceReading,
-                                                    window)).reading
-        live_r, replay_r = got["live"], got["replay"]
-        assert live_r.spread_pp is not None
-        assert live_r.spread_pp == pytest.approx(replay_r.spread_pp, abs=1e-9)
-        for a, b in zip((*live_r.ai, *live_r.crypto, live_r.benchmark),
-                        (*replay_r.ai, *replay_r.crypto, replay_r.benchmark), strict=True):
-            assert (a.key, a.base_date, a.end_date) == (b.key, b.base_date, b.end_date)
-            assert a.pct == pytest.approx(b.pct, abs=1e-9), a.key
-        live_btc = (await live_app.hub.readings.get("btc", BtcReading)).reading
-        replay_btc = (await replay_app.hub.readings.get("btc", BtcReading)).reading
-        assert live_btc.btc.drawdown_pct == pytest.approx(replay_btc.btc.drawdown_pct)
-        assert live_btc.spx_ytd_pct == pytest.approx(replay_btc.spx_ytd_pct)
-    finally:
-        await live_app.aclose()
-        await replay_app.aclose()
+async def test_divergence_live_equals_replay(live: App, replay: App, window: Window) -> None:
+    got = [(await app.hub.readings.get("divergence", DivergenceReading, window)).reading
+           for app in (live, replay)]
+    ours, theirs = got
+    assert ours.spread_pp is not None
+    assert ours.spread_pp == pytest.approx(theirs.spread_pp, abs=1e-9)
+    for a, b in zip((*ours.ai, *ours.crypto, ours.benchmark),
+                    (*theirs.ai, *theirs.crypto, theirs.benchmark), strict=True):
+        assert (a.key, a.base_date, a.end_date) == (b.key, b.base_date, b.end_date)
+        assert a.pct == pytest.approx(b.pct, abs=1e-9), a.key
+
+
+async def test_btc_with_its_all_time_high_equals_replay(live: App, replay: App) -> None:
+    ours, theirs = [(await app.hub.readings.get("btc", BtcReading)).reading
+                    for app in (live, replay)]
+    assert (ours.btc.ath, ours.btc.ath_date) == (theirs.btc.ath, theirs.btc.ath_date)
+    assert ours.btc.ath is not None
+    assert ours.btc.drawdown_pct == pytest.approx(theirs.btc.drawdown_pct)
+    assert ours.spx_ytd_pct == pytest.approx(theirs.spx_ytd_pct)
+    history = await live.store.load_history(["BTC"])
+    assert history["BTC"].first_date == date(2023, 6, 1)  # years back, not CoinGecko's 365d
+
+
+async def test_thesis_equals_replay(live: App, replay: App) -> None:
+    assert live.hub.thesis is not None and replay.hub.thesis is not None
+    ours = await live.hub.thesis.scorecard(ASOF)
+    theirs = await replay.hub.thesis.scorecard(ASOF)
+    assert [(c.n, c.verdict, c.day, c.since) for c in ours.claims] == \
+        [(c.n, c.verdict, c.day, c.since) for c in theirs.claims]
+    assert [[n.value for n in c.numbers] for c in ours.claims] == \
+        [[n.value for n in c.numbers] for c in theirs.claims]
+    reply = await live.registry.run_text(live.context(Chat("console", "t")), "/thesis")
+    assert not reply.error
+
+
+async def test_each_series_came_from_its_chain_in_order(live: App, standin: StandIn) -> None:
+    health = {h.provider: h for h in await live.collector.runner.health.load()}
+    assert set(health["coinbase"].served) == {"BTC", "ETH"}
+    assert "VVV" in health["kraken"].served  # Coinbase does not list it: the next one did
+    assert "TAO" in health["binance"].served  # nor Kraken (in this stand-in): Binance
+    assert health["yahoo"].state == "ok" and "NVDA" in health["yahoo"].served
+    assert health["coinbase"].check.startswith("agrees vs kraken")
+    crumbs = standin.calls("yahoo")
+    assert any(h.path.endswith("/getcrumb") for h in crumbs)
+    charts = [h for h in crumbs if "/chart/" in h.path]
+    assert charts and all("A3=" in h.headers.get("Cookie", "") for h in charts)
+    assert all("Chrome" in h.headers.get("User-Agent", "") for h in charts)
