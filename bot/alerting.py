@@ -157,10 +157,13 @@ def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notif
     charts = app.hub.charts
 
     async def chart(event: AlertEvent) -> bytes | None:
+        """A rule's alert gets the rule's own chart (window, threshold, crossing)."""
         spec = CHARTS.get(event.chart)
         if charts is None or spec is None:
             return None
         asof = app.hub.asof or datetime.now(UTC).date()
+        if event.rule_id and event.kind in ("firing", "resolved"):
+            return await alerts.rule_chart(event.rule_id, asof)
         return await charts.chart(spec.name, spec.default_window, asof)
 
     keys = Keys(app.settings.store.prefix)

@@ -111,7 +111,7 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     charts = ChartService(store, redis, keys, settings.baskets)
     # Alert rules, subscriptions and state persist across replays: the plain prefix.
     alert_keys = Keys(settings.store.prefix)
-    alerts = AlertService(redis, alert_keys, settings.alerts, catalog)
+    alerts = AlertService(redis, alert_keys, settings.alerts, catalog, history=store)
     outbox = RedisOutbox(redis, alert_keys)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
                      alerts=alerts, delivery=DeliveryMonitor(outbox),

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from handlers.alert_metrics import metrics_reply
 from handlers.args import no_args
 from handlers.errors import UserError
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
+from services.alerts.conditions import Observation
 from services.alerts.events import destination_id
+from services.alerts.messages import shown, threshold, unit_of
+from services.alerts.now import distance
 from services.alerts.rules import GRAMMAR, RuleError, duration
 from services.alerts.service import AlertService, RuleStatus
 from services.alerts.subscriptions import SubscriptionError
@@ -44,10 +48,12 @@ async def _require_admin(ctx: CommandContext) -> None:
         raise UserError("only chat admins can change settings here")
 
 
-def _state_text(status: RuleStatus) -> str:
+def _state_text(status: RuleStatus, obs: Observation | None) -> str:
     state = status.state
     if state is None:
-        return "not evaluated yet"
+        if obs is None:
+            return "no data yet"
+        return "past the threshold" if obs.holds else "not past the threshold"
     if state.status == "firing" and state.fired_at is not None:
         return f"firing since {state.fired_at:%Y-%m-%d %H:%M} UTC"
     if not state.armed:
@@ -63,15 +69,23 @@ async def alerts(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """
     no_args(args)
     view = await _service(ctx).overview(_dest(ctx))
-    rows = tuple((s.rule.id, s.rule.rule.describe(), "yes" if s.subscribed else "no",
-                  _state_text(s)) for s in view.rules)
+    seen = await _service(ctx).observe([s.rule for s in view.rules])
+    rows = tuple(_row(s, seen[s.rule.id]) for s in view.rules)
     notes = [f"{s.rule.id}: {s.rule.description}" for s in view.rules if s.rule.description]
     notes.append(f"Custom rules: {view.custom_count} of {view.custom_cap}. /subscribe all, "
                  "/alert add <rule>, /alert metrics.")
     if view.muted_for is not None:
         notes.append(f"Muted for another {duration(view.muted_for)}; /unmute resumes.")
-    return Reply(title="Alert rules", tables=(Table(("id", "rule", "subscribed", "state"),
-                                                    rows),), notes=tuple(notes))
+    columns = ("id", "rule", "subscribed", "value", "threshold", "distance", "state")
+    return Reply(title="Alert rules", tables=(Table(columns, rows),), notes=tuple(notes))
+
+
+def _row(status: RuleStatus, obs: Observation | None) -> tuple[str, ...]:
+    rule = status.rule.rule
+    value = shown(obs.value, unit_of(rule)) if obs is not None else "-"
+    gap = (distance(rule, obs) or "-") if obs is not None else "-"
+    return (status.rule.id, rule.describe(), "yes" if status.subscribed else "no", value,
+            threshold(rule), gap, _state_text(status, obs))
 
 
 @commands.command(RULE_OR_ALL, changes_settings=True)
@@ -84,7 +98,9 @@ async def subscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         raise UserError("give one rule id, or all")
     with _as_user_error():
         ids = await _service(ctx).subscribe(_dest(ctx), args[0] if args else "all")
-    return Reply(title=f"Subscribed to {', '.join(ids) or 'no rules'}", notes=(MUTE_HINT,))
+    now = await _service(ctx).standings(_dest(ctx), ids)
+    return Reply(title=f"Subscribed to {', '.join(ids) or 'no rules'}",
+                 notes=(*(f"{rule_id}: {text}" for rule_id, text in now), MUTE_HINT))
 
 
 @commands.command(RULE_OR_ALL, changes_settings=True)
@@ -101,8 +117,8 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 
 @commands.command(
-    Param("action", "add <rule>, rm <id> or metrics", choices=("add", "rm", "metrics"),
-          required=True),
+    Param("action", "add <rule>, rm <id>, chart <id> or metrics",
+          choices=("add", "rm", "chart", "metrics"), required=True),
     Param("rule", f"for add, a rule: {GRAMMAR}; for rm, a rule id"),
     name="alert",
 )
@@ -114,16 +130,29 @@ async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     if action == "metrics":
         return metrics_reply(_service(ctx).metrics(), rest, GRAMMAR)
+    if action == "chart" and rest:
+        return await _rule_chart(ctx, rest[0])
     if action not in ("add", "rm") or not rest:
-        raise UserError("expected add <rule>, rm <id> or metrics")
+        raise UserError("expected add <rule>, rm <id>, chart <id> or metrics")
     await _require_admin(ctx)
     with _as_user_error():
         if action == "add":
             added = await _service(ctx).add_rule(_dest(ctx), " ".join(rest))
+            [(_, now)] = await _service(ctx).standings(_dest(ctx), [added.id])
             return Reply(title=f"Added rule {added.id}: {added.rule.describe()}",
-                         notes=("This chat is subscribed to it. " + MUTE_HINT,))
+                         notes=(now, "This chat is subscribed to it. " + MUTE_HINT))
         removed = await _service(ctx).remove_rule(_dest(ctx), rest[0])
     return Reply(title=f"Removed rule {removed.id}: {removed.rule.describe()}")
+
+
+async def _rule_chart(ctx: CommandContext, rule_id: str) -> Reply:
+    """The rule's own chart: its window, the threshold line and the last crossing."""
+    asof = ctx.hub.asof or datetime.now(UTC).date()
+    with _as_user_error():
+        rule = await _service(ctx).find_rule(rule_id, _dest(ctx))
+        png = await _service(ctx).rule_chart(rule.id, asof, _dest(ctx))
+    return Reply(title=f"{rule.id}: {rule.description or rule.rule.describe()}",
+                 chart_png=png, asof=asof.isoformat())
 
 
 @commands.command(Param("duration", "how long, like 30m, 6h, 1d (at most 30d)", required=True),

@@ -16,6 +16,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.app import App
+from bot.discord_app.buttons import on_alert_button
 from bot.discord_app.commands import build_commands, message_kwargs, on_tree_error
 from bot.discord_app.render import render_messages
 from handlers.reply import Reply
@@ -55,6 +56,11 @@ def build_client(app: App) -> DiscordBot:
     in_flight: set[asyncio.Task[Any]] = set()
     for command in build_commands(app, in_flight):
         tree.add_command(command)
+
+    async def on_interaction(interaction: discord.Interaction[Any]) -> None:
+        await on_alert_button(app, interaction)  # app commands go through the tree
+
+    client.event(on_interaction)
     return DiscordBot(client, tree, in_flight)
 
 

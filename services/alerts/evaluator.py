@@ -120,7 +120,7 @@ class AlertEvaluator:
             event_id=f"{rule.id}|{change.kind}|{now.isoformat()}", rule_id=rule.id,
             kind=change.kind, destination=dest, created_at=now.isoformat(),
             text=alert_text(rule.id, rule.rule, change, reading.sources,
-                            change.point.isoformat()),
+                            change.point.isoformat(), rule.description),
             chart=alert_chart(rule.rule.metrics, dest),
         )
         admitted = await self._admit(dest, now)

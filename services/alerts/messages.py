@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from services.alerts.rules import CHANGE, RANGE, Rule
 from services.alerts.state import Transition
 from services.metrics.catalog import metric_unit
 
-MUTE_HINT = "Mute with /mute 1d; /alerts lists your rules."
+MUTE_HINT = "/mute 1d pauses alerts here; /alerts lists your rules."
 
 
 def unit_of(rule: Rule) -> str:
@@ -54,28 +52,54 @@ def threshold(rule: Rule) -> str:
     return shown(rule.value, unit)
 
 
-def alert_text(rule_id: str, rule: Rule, event: Transition, sources: str, asof: str) -> str:
-    """What crossed, the value, the threshold, when, the source and as-of, how to mute."""
+UP, DOWN, BACK = "▲", "▼", "✓"
+DOWNWARD = ("below", "crosses_below", "change_down")
+
+
+def direction_mark(rule: Rule, kind: str, value: float) -> str:
+    """▲ or ▼ for which way the value went through the threshold; ✓ when it resolved."""
+    if kind == "resolved":
+        return BACK
+    if rule.condition in DOWNWARD:
+        return DOWN
+    if rule.condition in RANGE:
+        return DOWN if value < rule.value else UP
+    return UP
+
+
+def headline(rule: Rule, description: str, value: str) -> str:
+    """What the phone's notification preview shows: what happened and the value."""
+    if description:
+        return f"{description.rstrip('.')}: {value}"
+    if rule.condition == "new_ath":
+        return f"{rule.subject} at a new all-time high: {value}"
+    return f"{rule.subject} {rule.condition.replace('_', ' ')} {threshold(rule)}: now {value}"
+
+
+def alert_text(rule_id: str, rule: Rule, event: Transition, sources: str, asof: str,
+               description: str = "") -> str:
+    """Line 1 (shown bold, and in the notification preview): the direction mark, the rule's
+    description (or what crossed) and the value. Then the threshold, the previous value and
+    the data date; the rule text last. Plain text; the platforms add bold and buttons."""
     unit = unit_of(rule)
     value = shown(event.value, unit)
+    mark = direction_mark(rule, event.kind, event.value)
     if event.kind == "resolved":
-        head = (f"Resolved [{rule_id}]: {rule.subject} is back at {value} "
-                f"({rule.condition_text} no longer holds).")
-    elif rule.condition == "new_ath":
-        head = f"Alert [{rule_id}]: {rule.subject} made a new all-time high at {value}."
+        lines = [f"{mark} Resolved: {headline(rule, description, value)}",
+                 f"{rule.condition_text} no longer holds"]
     else:
-        verb = rule.condition.replace("_", " ")
-        head = (f"Alert [{rule_id}]: {rule.subject} {verb} {threshold(rule)}: "
-                f"now {value}.")
-    return (f"{head} Data point {event.point.isoformat()}, evaluated {_stamp(event.at)}. "
-            f"Rule: {rule.describe()}. Source: {sources or 'n/a'} · as of {asof}. {MUTE_HINT}")
+        lines = [f"{mark} {headline(rule, description, value)}",
+                 f"Threshold: {rule.condition.replace('_', ' ')} {threshold(rule)}"]
+    if event.previous is not None:
+        lines.append(f"Previous: {shown(event.previous, unit)}")
+    lines += [f"Data: {event.point.isoformat()} · Source: {sources or 'n/a'} · as of {asof}",
+              f"Rule [{rule_id}]: {rule.describe()}", MUTE_HINT]
+    return "\n".join(lines)
 
 
 def limit_text(limit: int, day: str) -> str:
-    return (f"Daily alert limit reached ({limit} alerts on {day} UTC): further alerts today "
-            f"are dropped. {MUTE_HINT}")
+    return (f"Daily alert limit reached ({limit} alerts on {day} UTC)\nFurther alerts today "
+            f"are dropped.\n{MUTE_HINT}")
 
 
-def _stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
 

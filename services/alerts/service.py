@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from redis.asyncio import Redis
 
+from services.alerts.conditions import Observation, observation, observe_all, rule_series
 from services.alerts.config import AlertsConfig
 from services.alerts.dormant import Parked
 from services.alerts.evaluator import AlertEvaluator, Outbox
+from services.alerts.now import standing
+from services.alerts.rule_chart import draw_rule_chart
 from services.alerts.rules import RuleError, parse_duration, parse_rule
 from services.alerts.state import AlertState
 from services.alerts.state_store import AlertStateStore
 from services.alerts.subscriptions import AlertRule, SubscriptionError, Subscriptions
 from services.keys import Keys
 from services.metrics.catalog import MetricCatalog
-from services.metrics.common import MetricDef
+from services.metrics.common import MetricDef, sources_of
 from services.store import MetricStore
 
+logger = logging.getLogger(__name__)
 MAX_MUTE = timedelta(days=30)
 
 
@@ -42,8 +48,10 @@ class ChatAlerts:
 
 class AlertService:
     def __init__(self, redis: Redis, keys: Keys, config: AlertsConfig, catalog: MetricCatalog,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 history: MetricStore | None = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.history = history  # metric history, for where rules stand and their charts
         defaults = [AlertRule(d.id, d.parsed(), d.description) for d in config.defaults]
         self.catalog = catalog
         self.redis = redis
@@ -56,6 +64,58 @@ class AlertService:
         """The evaluator over these rules, reading metric history from `store`."""
         return AlertEvaluator(self.redis, self.keys, self.subscriptions, store, self.catalog,
                               outbox, self.config.max_alerts_per_day)
+
+    async def find_rule(self, rule_id: str, dest: str | None = None) -> AlertRule:
+        """A rule by id: among those `dest` sees, or any rule when dest is None."""
+        rules = (await self.subscriptions.all_rules() if dest is None
+                 else await self.subscriptions.visible_rules(dest))
+        found = next((r for r in rules if r.id == rule_id.lower()), None)
+        if found is None:
+            raise SubscriptionError(f"no rule '{rule_id[:30]}' in this chat; see /alerts")
+        return found
+
+    async def rule_chart(self, rule_id: str, asof: date, dest: str | None = None) -> bytes:
+        """The rule's own chart (its window, threshold and crossing) as a PNG."""
+        if self.history is None:
+            raise SubscriptionError("charts are not set up on this bot")
+        rule, catalog = await self.find_rule(rule_id, dest), self.catalog
+        keys = catalog.inputs(rule.rule.metrics)
+        data = await self.history.load_history(keys)
+        title = rule.description or rule.rule.subject
+
+        def draw() -> bytes:
+            series = rule_series(rule.rule, data, catalog, asof)
+            return draw_rule_chart(rule.rule, title, series, asof, sources_of(data, keys))
+
+        return await asyncio.to_thread(draw)
+
+    async def observe(self, rules: list[AlertRule]) -> dict[str, Observation | None]:
+        """Each rule's observation now, from the stored history (what the evaluator sees)."""
+        if self.history is None or not rules:
+            return {r.id: None for r in rules}
+        catalog = self.catalog
+        keys = catalog.inputs(m for r in rules for m in r.rule.metrics)
+        data = await self.history.load_history(keys)
+
+        def one(rule: AlertRule) -> Observation | None:
+            try:
+                series = rule_series(rule.rule, data, catalog)
+                return observation(observe_all(rule.rule, series))
+            except Exception:  # one rule's missing data must not hide the others
+                logger.exception("alert rule not observable now: rule=%s", rule.id)
+                return None
+
+        def read() -> dict[str, Observation | None]:
+            return {r.id: one(r) for r in rules}
+
+        return await asyncio.to_thread(read)
+
+    async def standings(self, dest: str, rule_ids: list[str]) -> list[tuple[str, str]]:
+        """(rule id, where it stands now) for rules this chat sees."""
+        rules = [r for r in await self.subscriptions.visible_rules(dest) if r.id in rule_ids]
+        seen = await self.observe(rules)
+        states = await self.states.load([r.id for r in rules], dest)
+        return [(r.id, standing(r.rule, seen[r.id], states.get(r.id))) for r in rules]
 
     def metrics(self) -> list[MetricDef]:
         return list(self.catalog.values())

@@ -54,6 +54,7 @@ class Transition:
     value: float
     level: float
     at: datetime
+    previous: float | None = None  # the value at the evaluation before
 
 
 def initial_state(rule: Rule, obs: Observation) -> AlertState:
@@ -77,7 +78,7 @@ def step(rule: Rule, prev: AlertState | None, obs: Observation | None,
         if not obs.released:
             return seen, None
         back = replace(seen, status="resolved" if rule.resolved else "inactive", armed=True)
-        event = _transition("resolved", obs, now) if rule.resolved else None
+        event = _transition("resolved", obs, now, state.value) if rule.resolved else None
         return back, event
     # Only a rule that started already across is unarmed here; seeing the other side arms it.
     armed = state.armed or not obs.holds
@@ -89,7 +90,7 @@ def step(rule: Rule, prev: AlertState | None, obs: Observation | None,
     if now - since < rule.hold or not cooled:
         return replace(seen, status="pending", armed=True, since=since), None
     fired = replace(seen, status="firing", armed=False, since=None, fired_at=now)
-    return fired, _transition("firing", obs, now)
+    return fired, _transition("firing", obs, now, state.value)
 
 
 def transition(rule: Rule, prev: AlertState | None, series: pd.Series,
@@ -105,8 +106,9 @@ def changed(old: AlertState | None, new: AlertState) -> bool:
     return old is None or replace(new, value=old.value, updated_at=old.updated_at) != old
 
 
-def _transition(kind: str, obs: Observation, now: datetime) -> Transition:
-    return Transition(kind, obs.point, obs.value, obs.level, now)
+def _transition(kind: str, obs: Observation, now: datetime,
+                previous: float | None) -> Transition:
+    return Transition(kind, obs.point, obs.value, obs.level, now, previous)
 
 
 def _iso(value: datetime | date | None) -> str:

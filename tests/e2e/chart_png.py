@@ -23,3 +23,16 @@ def png_size(data: bytes) -> tuple[int, int]:
 def assert_chart_png(data: bytes) -> None:
     assert png_size(data) == CHART_SIZE
     assert data.endswith(b"IEND\xaeB`\x82"), "PNG does not end with its IEND chunk"
+
+
+def threshold_rows(data: bytes, colour: str = "#c0392b") -> int:
+    """How many pixel rows hold a long run of the threshold colour: a dashed horizontal
+    threshold line across the plot shows as at least one such row."""
+    import io  # noqa: PLC0415
+
+    from matplotlib.image import imread  # noqa: PLC0415
+
+    pixels = imread(io.BytesIO(data), format="png")[:, :, :3]
+    target = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    close = (abs(pixels - target) < 0.08).all(axis=2)
+    return int((close.sum(axis=1) > pixels.shape[1] // 3).sum())

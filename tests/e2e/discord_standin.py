@@ -157,9 +157,11 @@ class DiscordStandin:
     async def invoke(self, name: str, options: Mapping[str, str | bool] | None = None, *,
                      guild_id: str | None = "900", channel_id: str = "700",
                      user_id: str = "800", permissions: int = MANAGE_GUILD,
-                     kind: int = 2, focused: str | None = None) -> str:
+                     kind: int = 2, focused: str | None = None,
+                     message: dict[str, Any] | None = None) -> str:
         """Push an INTERACTION_CREATE for /name; returns the interaction token. A bool option
-        value is sent as a BOOLEAN option (type 5), anything else as a STRING (type 3)."""
+        value is sent as a BOOLEAN option (type 5), anything else as a STRING (type 3).
+        With `message`, a button click (type 3) on it: `name` is the button's custom id."""
         token = f"itoken-{next(self._ids)}"
         self.interactions[token] = InteractionLog()
         opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v,
@@ -173,6 +175,9 @@ class DiscordStandin:
             "data": {"id": synced.get(name, {}).get("id", "1"), "name": name, "type": 1,
                      "options": opts},
         }
+        if message is not None:
+            data |= {"type": 3, "message": message,
+                     "data": {"custom_id": name, "component_type": 2}}
         user = {"id": user_id, "username": "analyst", "discriminator": "0",
                 "global_name": "Analyst", "avatar": None}
         if guild_id is None:

@@ -18,7 +18,7 @@ from handlers.registry import Chat
 from services.charts.catalog import CHARTS
 from services.settings import Secrets, Settings, StoreSettings
 from tests.conftest import connect_real_redis, drop_prefix
-from tests.e2e.chart_png import assert_chart_png
+from tests.e2e.chart_png import assert_chart_png, threshold_rows
 from tests.integration.alert_fixtures import ListOutbox, alerts_service, evaluator, save_btc
 
 from .telegram_standin import running_standin, telegram_secrets
@@ -60,10 +60,15 @@ async def test_a_telegram_firing_arrives_with_its_chart_and_the_console_gets_non
     assert photo.params["chat_id"] == 4242
     assert photo.params["caption"] == alert_html(telegram_event.text)
     assert_chart_png(photo.files["photo"])
-    assert app.hub.charts is not None and app.hub.asof is not None
-    spec = CHARTS["btc"]
-    assert photo.files["photo"] == await app.hub.charts.chart(spec.name, spec.default_window,
-                                                             app.hub.asof)
+    assert app.hub.alerts is not None and app.hub.asof is not None
+    # the rule's own chart: its window, the threshold line and the crossing
+    assert photo.files["photo"] == await app.hub.alerts.rule_chart(telegram_event.rule_id,
+                                                                   app.hub.asof)
+    assert threshold_rows(photo.files["photo"]) >= 1
+    family = CHARTS["btc"]
+    assert app.hub.charts is not None
+    assert threshold_rows(await app.hub.charts.chart(family.name, family.default_window,
+                                                     app.hub.asof)) == 0
     assert not standin.calls_of("sendMessage")  # the text went as the photo's caption
     printed = capsys.readouterr().out
     assert "[alert → console]" in printed and "[chart attached]" not in printed

@@ -100,7 +100,7 @@ async def collected_again(redis: Redis, prefix: str, seen: set[str], count: int)
 def alerts_to(standin: BotApiStandIn, chat_id: int) -> list[str]:
     """Alert texts: a btc.price alert comes as the btc chart captioned with its text."""
     texts = [m.get("caption") or m.get("text") or "" for m in standin.sent_to(chat_id)]
-    return [t for t in texts if "Alert [" in t]
+    return [t for t in texts if "Rule [" in t]
 
 
 async def add_rule(standin: BotApiStandIn, chat_id: int) -> None:

@@ -53,8 +53,9 @@ async def test_crossing_fires_once_per_subscriber_with_a_complete_message(
     assert {e.kind for e in fired} == {"firing"} and outbox.events == fired
     text = fired[0].text
     for part in ("btc.price crosses above $100", "now $104", "2024-01-03", "Coinbase",
-                 "as of 2024-01-03", "/mute 1d"):
+                 "as of 2024-01-03", "/mute 1d", "Previous: $95"):
         assert part in text
+    assert text.startswith("▲ btc.price crosses above $100: now $104\n")
     assert await ev.evaluate(NOW + timedelta(hours=2)) == []  # edge-triggered: not again
 
 
