@@ -23,6 +23,7 @@ from bot.app import App
 from bot.text import render_text
 from handlers.digest import digest_reply
 from handlers.registry import Chat
+from handlers.reply import reply_to_json
 from services.alerts.delivery import ConsoleSender, DeliveryResult, Sender
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.events import AlertEvent, destination_id, split_destination
@@ -32,7 +33,7 @@ from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer
 from services.charts.catalog import CHARTS
-from services.digest.scheduler import DigestScheduler
+from services.digest.scheduler import DigestMessage, DigestScheduler
 from services.digest.store import Clock, DigestStore, wall_clock
 from services.keys import Keys
 
@@ -129,13 +130,15 @@ async def run_collector(app: App, stop: asyncio.Event, collect_first: bool = Tru
 
 def build_digest_scheduler(app: App, clock: Clock = wall_clock) -> DigestScheduler:
     """The daily digest: the /brief (at the replay's as-of date in replay mode) as plain
-    text, on the wall-clock schedule, into the alert outbox."""
+    text and as a reply for the platforms to render, on the wall-clock schedule, into the
+    alert outbox."""
     if app.outbox is None or app.hub.digest is None:
         raise RuntimeError("alerts are not wired in this app")
     store = DigestStore(app.redis, app.hub.digest.keys, clock)
 
-    async def compose(day: date) -> str:
-        return render_text(await digest_reply(app.context(Chat("digest", "digest")), day))
+    async def compose(day: date) -> DigestMessage:
+        reply = await digest_reply(app.context(Chat("digest", "digest")), day)
+        return DigestMessage(render_text(reply), reply_to_json(reply))
 
     return DigestScheduler(store, app.outbox, compose, clock)
 

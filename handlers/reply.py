@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,23 @@ def error_reply(message: str, usage: str = "") -> Reply:
     """A one-line user error, with the usage when there is one."""
     text = message if not usage else f"{message} (usage: {usage})"
     return Reply(title=text, error=True)
+
+
+def reply_to_json(reply: Reply) -> str:
+    """The reply as JSON, without its chart (that travels on its own), for a message built
+    now and rendered later by a platform (the daily digest in the outbox)."""
+    fields = asdict(replace(reply, chart_png=None))
+    fields.pop("chart_png")
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def reply_from_json(text: str) -> Reply | None:
+    """The reply `reply_to_json` wrote, or None when `text` is not one."""
+    try:
+        fields: dict[str, Any] = json.loads(text)
+        tables = tuple(Table(tuple(t["columns"]), tuple(tuple(r) for r in t["rows"]),
+                             t.get("heading", "")) for t in fields.pop("tables", ()))
+        return Reply(**{**fields, "tables": tables, "notes": tuple(fields.get("notes", ())),
+                        "sources": tuple(fields.get("sources", ()))})
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None

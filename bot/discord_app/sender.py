@@ -21,6 +21,8 @@ import discord
 
 from bot.discord_app.alert_layout import alert_embed, alert_view
 from bot.discord_app.client import AnyClient, api_base
+from bot.discord_app.digest_send import post_reply
+from handlers.reply import reply_from_json
 from services.alerts.delivery import ATTACH_FILES_NOTICE, DISCORD_GONE_CODES, DeliveryResult
 from services.alerts.events import AlertEvent
 from services.settings import Secrets
@@ -70,6 +72,9 @@ class DiscordAlertSender:
     async def _post(self, chat_id: str, text: str, image: bytes | None,
                     event: AlertEvent | None) -> DeliveryResult:
         channel = self.client.get_partial_messageable(int(chat_id))
+        layout = reply_from_json(event.layout) if event is not None and event.layout else None
+        if layout is not None:  # the digest: embeds like /brief's, the chart in the first
+            return await post_reply(channel, layout, image)
         view = alert_view(event)
         kind = event.kind if event is not None else "firing"
         if image is None:

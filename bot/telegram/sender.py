@@ -30,7 +30,9 @@ from telegram.error import (
 
 from bot.redact import protect_token
 from bot.telegram.alert_layout import alert_html, alert_markup
+from bot.telegram.digest_send import send_reply_then_chart
 from bot.telegram.pacing import Pacer, retry_seconds
+from handlers.reply import reply_from_json
 from services.alerts.delivery import PHOTO_RIGHTS_NOTICE, DeliveryResult, proves_gone
 from services.alerts.events import AlertEvent
 from services.settings import Secrets
@@ -80,7 +82,10 @@ class TelegramAlertSender:
         Telegram has no idempotency key; the notifier's sent-markers keep repeats out."""
         html = alert_html(text)
         markup = alert_markup(event) if event is not None else None
+        layout = reply_from_json(event.layout) if event is not None and event.layout else None
         try:
+            if layout is not None:  # the digest: laid out like /brief, then its chart
+                return await send_reply_then_chart(self.bot, self._call, chat_id, layout, image)
             return await self._deliver(chat_id, html, image, markup)
         except TelegramError as exc:
             result = result_from_error(exc)

@@ -30,6 +30,7 @@ class AlertEvent:
     text: str
     created_at: str
     chart: str = ""  # optional chart name to attach where the platform allows images
+    layout: str = ""  # optional structured reply (JSON, handlers.reply) a platform renders
 
     def to_fields(self) -> dict[str, str]:
         """Flat string fields for XADD."""

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -27,15 +28,28 @@ from services.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
-Compose = Callable[[date], Awaitable[str]]  # local day -> the digest's plain text
 CHART = "divergence"
 MAX_RETRIES = 20
 
 
-def digest_event(dest: str, day: date, text: str, now: datetime) -> AlertEvent:
+@dataclass(frozen=True)
+class DigestMessage:
+    """A day's digest: plain text (terminal, logs) and the structured reply (JSON) that
+    Telegram and Discord render as they render /brief."""
+
+    text: str
+    layout: str = ""
+
+
+Compose = Callable[[date], Awaitable[DigestMessage | str]]  # local day -> the digest
+
+
+def digest_event(dest: str, day: date, body: DigestMessage | str, now: datetime) -> AlertEvent:
+    message = body if isinstance(body, DigestMessage) else DigestMessage(body)
     return AlertEvent(event_id=f"digest|{dest}|{day.isoformat()}", rule_id="digest",
-                      kind="digest", destination=dest, text=text,
-                      created_at=now.isoformat(timespec="seconds"), chart=CHART)
+                      kind="digest", destination=dest, text=message.text,
+                      created_at=now.isoformat(timespec="seconds"), chart=CHART,
+                      layout=message.layout)
 
 
 class DigestScheduler:
@@ -59,7 +73,7 @@ class DigestScheduler:
         """Enqueue every digest due at `now` (default: the clock) not enqueued yet."""
         now = now or self.clock()
         due = await self._due(now)
-        texts: dict[date, str] = {}  # one brief per local day per tick, shared by chats
+        texts: dict[date, DigestMessage | str] = {}  # one brief per local day per tick
         enqueued = []
         for dest, (raw, day) in due.items():
             if day not in texts:
