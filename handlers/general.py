@@ -21,6 +21,11 @@ commands = CommandGroup()
 INTRO = ("flowwatch tracks capital leaving crypto for AI infrastructure: AI chip and memory "
          "stocks vs BTC/ETH, stablecoins parked in T-bills, the AI-token drawdown and "
          "hyperscaler capex. Every number comes with its source and as-of date.")
+# What Telegram shows in an empty chat (at most 512 characters) and on the bot's profile
+# (at most 120), and the one line a private chat gets for text that is not a command.
+DESCRIPTION = INTRO + " Start with /brief for every signal on one screen; /help lists all."
+SHORT_DESCRIPTION = "Capital leaving crypto for AI infrastructure: live numbers, sources, alerts."
+PLAIN_TEXT_HINT = "I answer commands: try /brief, or /help for the list."
 
 
 @commands.command()

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Message, Update
 from telegram import Chat as TgChat
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import Forbidden
 from telegram.ext import (
     Application,
@@ -23,7 +25,9 @@ from telegram.ext import (
 )
 
 from bot.app import App
+from bot.telegram.actions import TYPING_AFTER_S, chat_action
 from bot.telegram.send import CHART_PREFIX, REFRESH_PREFIX, ReplySender, chart_name
+from handlers.general import PLAIN_TEXT_HINT
 from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, CommandSpec
 from handlers.reply import Reply, error_reply
 from services.alerts.buttons import PREFIX as ALERT_BUTTON_PREFIX
@@ -52,15 +56,24 @@ def telegram_specs(app: App) -> list[CommandSpec]:
     return specs
 
 
-def bot_commands(app: App) -> list[BotCommand]:
-    """The setMyCommands list: each name with its help line, within Telegram's limits."""
+def bot_commands(app: App, members_only: bool = False) -> list[BotCommand]:
+    """The setMyCommands list: each name with its help line, within Telegram's limits;
+    `members_only` leaves out the commands only chat admins may use in a group."""
     commands = []
     for spec in telegram_specs(app):
+        if members_only and spec.changes_settings:
+            continue
         text = spec.help.strip() or spec.name
         if len(text) > DESCRIPTION_LIMIT:
             text = text[: DESCRIPTION_LIMIT - 1] + "…"
         commands.append(BotCommand(spec.name, text))
     return commands
+
+
+def no_change_since(message: Message) -> str:
+    """The Refresh answer when nothing changed: since the message was last written."""
+    written = message.edit_date or message.date
+    return f"No change since {written.astimezone(UTC):%H:%M} UTC"
 
 
 def chat_for(context: Context, chat: TgChat, user_id: int | None,
@@ -84,9 +97,11 @@ def chat_for(context: Context, chat: TgChat, user_id: int | None,
 class TelegramAdapter:
     """Turns updates into registry calls and replies into messages."""
 
-    def __init__(self, app: App, sender: ReplySender) -> None:
+    def __init__(self, app: App, sender: ReplySender,
+                 typing_after_s: float = TYPING_AFTER_S) -> None:
         self.app = app
         self.sender = sender
+        self.typing_after_s = typing_after_s
 
     def install(self, application: TelegramApp) -> None:
         for spec in telegram_specs(self.app):
@@ -102,6 +117,9 @@ class TelegramAdapter:
         # In private chats an unknown /command gets "try /help"; in groups it may be another bot's.
         application.add_handler(MessageHandler(
             filters.COMMAND & filters.ChatType.PRIVATE, self.on_unknown_command))
+        # Plain text in a private chat is someone trying to talk to the bot: one line of help.
+        application.add_handler(MessageHandler(
+            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.on_plain_text))
         application.add_error_handler(self.on_error)
 
     def _command(self, spec: CommandSpec) -> CommandCallback:
@@ -110,15 +128,29 @@ class TelegramAdapter:
             if message is None or tg_chat is None:
                 return
             ctx = self._context(update, context, tg_chat)
-            if len(message.text or "") > MAX_INPUT_CHARS:
-                reply = await self.app.registry.run_text(ctx, message.text or "")
-            else:
-                reply = await self.app.registry.call(ctx, spec.name, tuple(context.args or ()))
+            async with self._working(tg_chat.id, spec.name):
+                if len(message.text or "") > MAX_INPUT_CHARS:
+                    reply = await self.app.registry.run_text(ctx, message.text or "")
+                else:
+                    reply = await self.app.registry.call(ctx, spec.name,
+                                                         tuple(context.args or ()))
             logger.info("telegram command: /%s chat=%s error=%s", spec.name, tg_chat.id,
                         reply.error)
             await self._send(tg_chat.id, reply, message.message_id)
 
         return handle
+
+    def _working(self, chat_id: int, command: str) -> AbstractAsyncContextManager[None]:
+        """'sending photo' at once for a chart; 'typing' for anything slower than a read."""
+        if command == "chart":
+            return chat_action(self.sender.bot, chat_id, ChatAction.UPLOAD_PHOTO)
+        return chat_action(self.sender.bot, chat_id, ChatAction.TYPING, self.typing_after_s)
+
+    async def on_plain_text(self, update: Update, context: Context) -> None:
+        message, tg_chat = update.effective_message, update.effective_chat
+        if message is None or tg_chat is None:
+            return
+        await self._send(tg_chat.id, error_reply(PLAIN_TEXT_HINT), message.message_id)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         message, tg_chat = update.effective_message, update.effective_chat
@@ -145,18 +177,20 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
+        answer: str | None = None
         try:
             message = query.message
             command = (query.data or "").removeprefix(REFRESH_PREFIX).strip()
-            if message is None or not command:
+            if not isinstance(message, Message) or not command:
                 return
             ctx = self.app.context(chat_for(context, message.chat, query.from_user.id))
             reply = await self.app.registry.run_text(ctx, command)
             changed = await self.sender.edit_reply(message.chat.id, message.message_id, reply)
+            answer = "Updated" if changed else no_change_since(message)
             logger.info("telegram refresh: %s chat=%s changed=%s", command.split()[0],
                         message.chat.id, changed)
         finally:
-            await query.answer()
+            await query.answer(answer)
 
     async def on_chart(self, update: Update, context: Context) -> None:
         """Send the chart behind a Chart button as a photo replying to its message.
@@ -176,7 +210,8 @@ class TelegramAdapter:
             return
         ctx = self.app.context(chat_for(context, message.chat, query.from_user.id))
         args = command.split()[1:]
-        reply = await self.app.registry.run_text(ctx, " ".join(("/chart", name, *args)))
+        async with self._working(message.chat.id, "chart"):
+            reply = await self.app.registry.run_text(ctx, " ".join(("/chart", name, *args)))
         logger.info("telegram chart button: %s chat=%s error=%s", name, message.chat.id,
                     reply.error)
         await self._send(message.chat.id, reply, message.message_id)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 
-from telegram import Update
+from telegram import (
+    Bot,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -21,6 +27,7 @@ from bot.telegram.send import ReplySender
 from bot.telegram.sender import TelegramAlertSender
 from bot.telegram.transport import JsonRequest
 from bot.telegram.webhook import WebhookServer
+from handlers.general import DESCRIPTION, SHORT_DESCRIPTION
 from services.alerts.delivery import Sender
 from services.settings import Secrets, TelegramSettings
 
@@ -86,7 +93,8 @@ class TelegramFrontend:
             secrets.telegram_bot_token or "", secrets.telegram_api_base_url, self.webhook_mode,
             self.settings.concurrent_updates, self.settings.connections)
         self.sender = ReplySender(self.application.bot, pacer)
-        TelegramAdapter(app, self.sender).install(self.application)
+        self.adapter = TelegramAdapter(app, self.sender)
+        self.adapter.install(self.application)
         self.webhook: WebhookServer | None = None
         self._stack = AsyncExitStack()
 
@@ -110,10 +118,7 @@ class TelegramFrontend:
     async def _start(self) -> None:
         application, bot = self.application, self.application.bot
         await self._stack.enter_async_context(application)  # initialize (getMe) .. shutdown
-        try:
-            await bot.set_my_commands(bot_commands(self.app))
-        except TelegramError as exc:
-            logger.warning("telegram: setMyCommands failed: %s", exc.message)
+        await self._describe(bot)
         await application.start()
         self._stack.push_async_callback(application.stop)
         if self.webhook_mode:
@@ -122,6 +127,28 @@ class TelegramFrontend:
             await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             self._stack.push_async_callback(application.updater.stop)
         logger.info("telegram: running as @%s mode=%s", bot.username, self.settings.mode)
+
+    async def _describe(self, bot: Bot) -> None:
+        """The command menus per kind of chat (group members do not see admin-only
+        commands), the description an empty chat shows and the profile's short one. A
+        failure is logged: the bot answers without them."""
+        everything, members = bot_commands(self.app), bot_commands(self.app, members_only=True)
+        calls: list[tuple[str, Callable[[], Awaitable[bool]]]] = [
+            ("setMyCommands", lambda: bot.set_my_commands(everything)),
+            ("setMyCommands private", lambda: bot.set_my_commands(
+                everything, scope=BotCommandScopeAllPrivateChats())),
+            ("setMyCommands groups", lambda: bot.set_my_commands(
+                members, scope=BotCommandScopeAllGroupChats())),
+            ("setMyCommands admins", lambda: bot.set_my_commands(
+                everything, scope=BotCommandScopeAllChatAdministrators())),
+            ("setMyDescription", lambda: bot.set_my_description(DESCRIPTION)),
+            ("setMyShortDescription", lambda: bot.set_my_short_description(SHORT_DESCRIPTION)),
+        ]
+        for name, call in calls:
+            try:
+                await call()
+            except TelegramError as exc:
+                logger.warning("telegram: %s failed: %s", name, exc.message)
 
     async def _start_webhook(self) -> None:
         s = self.settings

@@ -70,6 +70,12 @@ JSON_PARAMS = {"reply_markup", "commands", "allowed_updates", "link_preview_opti
 INT_PARAMS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+DESCRIPTION_LIMIT, SHORT_DESCRIPTION_LIMIT, COMMAND_DESCRIPTION_LIMIT = 512, 120, 256
+COMMAND_SCOPES = {"default", "all_private_chats", "all_group_chats",
+                  "all_chat_administrators", "chat", "chat_administrators", "chat_member"}
+CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
+                "upload_voice", "upload_document", "choose_sticker", "find_location",
+                "record_video_note", "upload_video_note"}
 
 
 class ApiError(Exception):
@@ -159,7 +165,10 @@ class BotApiStandIn:
         self.updates: list[dict[str, Any]] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the default scope's menu
+        self.scoped_commands: dict[str, list[dict[str, Any]]] = {}  # scope type -> menu
+        self.descriptions: dict[str, str] = {}  # "description" / "short_description"
+        self.chat_actions: list[tuple[int, str]] = []  # (chat, action), in order
         self.webhook: dict[str, Any] = {}
         self._failures: dict[str, deque[str]] = defaultdict(deque)
         self._update_ids = itertools.count(1)
@@ -304,11 +313,41 @@ class BotApiStandIn:
         return member
 
     async def api_setMyCommands(self, params: dict[str, Any]) -> Any:
-        self.commands = list(params.get("commands") or [])
+        commands = list(params.get("commands") or [])
+        scope = (params.get("scope") or {}).get("type", "default")
+        if scope not in COMMAND_SCOPES:
+            raise ApiError(400, "Bad Request: can't parse BotCommandScope")
+        for command in commands:
+            if not 1 <= len(command.get("description", "")) <= COMMAND_DESCRIPTION_LIMIT:
+                raise ApiError(400, "Bad Request: command description is invalid")
+        self.scoped_commands[scope] = commands
+        if scope == "default":
+            self.commands = commands
         return True
 
     async def api_getMyCommands(self, params: dict[str, Any]) -> Any:
-        return self.commands
+        scope = (params.get("scope") or {}).get("type", "default")
+        return self.scoped_commands.get(scope, [])
+
+    async def api_setMyDescription(self, params: dict[str, Any]) -> Any:
+        return self._describe(params, "description", DESCRIPTION_LIMIT)
+
+    async def api_setMyShortDescription(self, params: dict[str, Any]) -> Any:
+        return self._describe(params, "short_description", SHORT_DESCRIPTION_LIMIT)
+
+    def _describe(self, params: dict[str, Any], name: str, limit: int) -> Any:
+        text = str(params.get(name) or "")
+        if len(text) > limit:
+            raise ApiError(400, f"Bad Request: {name.replace('_', ' ')} is too long")
+        self.descriptions[name] = text
+        return True
+
+    async def api_sendChatAction(self, params: dict[str, Any]) -> Any:
+        action = str(params.get("action", ""))
+        if action not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        self.chat_actions.append((int(params["chat_id"]), action))
+        return True
 
     async def api_setWebhook(self, params: dict[str, Any]) -> Any:
         self.webhook = dict(params)
