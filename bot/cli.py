@@ -57,6 +57,9 @@ def build_parser(prog: str = "python -m bot") -> argparse.ArgumentParser:
                      help="what this process runs: collector (collection and alert "
                           "evaluation, one leader across processes), worker (alert delivery), "
                           "web (chat front-ends) or all of them (default)")
+    hook = sub.add_parser("webhook", help="register (set), remove (delete) or show (info) "
+                                          "the Telegram webhook; replicas never change it")
+    hook.add_argument("action", choices=("set", "delete", "info"))
     test = sub.add_parser("backtest", help="replay an alert rule over the bundled snapshot")
     test.add_argument("rule", help='an alert rule, e.g. "btc.drawdown crosses_below -30"')
     test.add_argument("--from", dest="start", type=_asof, metavar="YYYY-MM-DD",
@@ -94,6 +97,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m bot") -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "backtest":  # reads the snapshot only: no app, no Redis
         return await _backtest(args, settings)
+    if args.command == "webhook":  # talks to Telegram only
+        return await _webhook(args, settings)
     replay = True if args.replay or args.asof else None
     app = await build_app(settings, Secrets.from_env(), asof=args.asof, replay=replay)
     try:
@@ -135,6 +140,23 @@ async def _backtest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("\n".join([*result.lines(), result.summary()]))
+    return 0
+
+
+async def _webhook(args: argparse.Namespace, settings: Settings) -> int:
+    from telegram.error import TelegramError  # noqa: PLC0415 - imports the platform SDK
+
+    from bot.telegram import TelegramConfigError  # noqa: PLC0415
+    from bot.telegram.webhook_admin import manage_webhook  # noqa: PLC0415
+
+    try:
+        print(await manage_webhook(args.action, settings.telegram, Secrets.from_env()))
+    except TelegramConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except TelegramError as exc:
+        print(f"error: telegram refused {args.action}: {exc.message}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -88,9 +88,16 @@ class Keys:
         """Idempotency marker: this event already reached this destination."""
         return f"{self.prefix}{{a}}:sent:{event_id}:{destination}"
 
+    # The send budget of each platform's bot (replies and alerts, every process): its own
+    # hash tag, so one script takes a send's platform, chat and group slots atomically.
+
     def alert_pacing(self, platform: str) -> str:
         """The platform's shared send schedule: its next free slot, in Redis microseconds."""
-        return f"{self.prefix}{{a}}:pace:{platform}"
+        return f"{self.prefix}{{pace:{platform}}}:all"
+
+    def pacing_scope(self, platform: str, scope: str, chat_id: str) -> str:
+        """One chat's (or group's) next free slot on the platform's schedule; short TTL."""
+        return f"{self.prefix}{{pace:{platform}}}:{scope}:{chat_id}"
 
     def leader_lock(self, role: str) -> str:
         return f"{self.prefix}{{a}}:leader:{role}"

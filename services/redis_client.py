@@ -114,19 +114,24 @@ def _common(parsed: RedisUrl | None = None) -> dict[str, Any]:
 class FailoverCluster(RedisCluster):
     """redis-py's cluster client, waiting out a failover: its own retries re-read the slot
     map at once, before a replica has taken over (cluster-node-timeout and an election, a
-    few seconds), so a command is retried here with backoff, as the Sentinel client's are."""
+    few seconds), so a command is retried here with backoff, as the Sentinel client's are.
+    And a fresh client reads the slot map before its first commands run: 24 concurrent
+    first commands lost connections mid-handshake (and re-applied some) as the map came in."""
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         delays = iter(_backoff(FAILOVER_RETRIES))
         while True:
             try:
+                if self._initialize:  # first use: read the slot map once (locked) before
+                    await self.initialize()  # commands run; concurrent first commands raced
                 return await super().execute_command(*args, **kwargs)
             except (RedisConnectionError, RedisTimeoutError, ClusterDownError,
-                    TryAgainError):
+                    TryAgainError) as exc:
                 delay = next(delays, None)
                 if delay is None:
                     raise
-                logger.debug("redis cluster: %s failed, retrying in %.2fs", args[0], delay)
+                logger.debug("redis cluster: %s failed (%s), retrying in %.2fs", args[0], exc,
+                             delay)
                 await asyncio.sleep(delay)
 
 

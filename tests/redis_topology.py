@@ -134,10 +134,27 @@ def running_cluster(directory: Path, masters: int = 3, replicas: int = 1) -> Ite
              str(replicas), "--cluster-yes"], capture_output=True, timeout=60, check=False)
         if created.returncode != 0:
             pytest.fail(f"redis-cli --cluster create failed: {created.stdout[-1500:]!r}")
+        for node in nodes:
+            wait_cluster_ok(cli, node)
         yield Cluster(nodes)
     finally:
         for node in nodes:
             node.kill()
+
+
+def wait_cluster_ok(cli: str, node: Node) -> None:
+    """Until `node` says cluster_state:ok (its view of the new cluster has converged): read
+    `redis-cli -r N -i 0.05 cluster info`, which repeats the question itself."""
+    repeats = int(READY_TIMEOUT_S / 0.05)
+    with subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            [cli, "-p", str(node.port), "-r", str(repeats), "-i", "0.05", "cluster", "info"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as watch:
+        assert watch.stdout is not None
+        for line in watch.stdout:
+            if line.strip() == "cluster_state:ok":
+                watch.kill()
+                return
+    pytest.fail(f"cluster node {node.address} never reached cluster_state:ok: {node.log()}")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC
 from typing import Any
 
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram import Chat as TgChat
 from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import Forbidden
@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot.app import App
 from bot.telegram.actions import TYPING_AFTER_S, chat_action
+from bot.telegram.replies import ChatQueues
 from bot.telegram.send import CHART_PREFIX, REFRESH_PREFIX, ReplySender, chart_name
 from handlers.general import PLAIN_TEXT_HINT
 from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, CommandSpec
@@ -95,13 +96,16 @@ def chat_for(context: Context, chat: TgChat, user_id: int | None,
 
 
 class TelegramAdapter:
-    """Turns updates into registry calls and replies into messages."""
+    """Turns updates into registry calls and replies into messages. A handler computes the
+    reply and queues its send in the chat's own queue (replies.py), so waiting for the
+    chat's pacing never holds one of PTB's update slots."""
 
     def __init__(self, app: App, sender: ReplySender,
                  typing_after_s: float = TYPING_AFTER_S) -> None:
         self.app = app
         self.sender = sender
         self.typing_after_s = typing_after_s
+        self.replies = ChatQueues(self._reply_failed)
 
     def install(self, application: TelegramApp) -> None:
         for spec in telegram_specs(self.app):
@@ -167,17 +171,24 @@ class TelegramAdapter:
                                          sender_chat.id if sender_chat else None))
 
     async def _send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
-        try:
-            await self.sender.send_reply(chat_id, reply, reply_to)
-        except Forbidden as exc:
-            logger.warning("telegram: cannot reply in chat=%s: %s", chat_id, exc.message)
+        self.replies.submit(chat_id, lambda: self.sender.send_reply(chat_id, reply, reply_to))
+
+    async def _reply_failed(self, chat_id: str, exc: BaseException) -> None:
+        """A queued send failed: a chat that blocked the bot is logged; anything else is
+        logged with its traceback and apologised for, as the error hook does."""
+        if isinstance(exc, Forbidden):  # its other queued replies would fail alike
+            logger.warning("telegram: cannot reply in chat=%s: %s (%d queued replies dropped)",
+                           chat_id, exc.message, self.replies.discard(chat_id))
+            return
+        logger.error("telegram update failed: %s", type(exc).__name__, exc_info=exc)
+        await self.sender.send_reply(chat_id, error_reply(APOLOGY))
 
     async def on_refresh(self, update: Update, context: Context) -> None:
         """Re-run the command behind a Refresh button and edit its message in place."""
         query = update.callback_query
         if query is None:
             return
-        answer: str | None = None
+        queued = False
         try:
             message = query.message
             command = (query.data or "").removeprefix(REFRESH_PREFIX).strip()
@@ -185,9 +196,20 @@ class TelegramAdapter:
                 return
             ctx = self.app.context(chat_for(context, message.chat, query.from_user.id))
             reply = await self.app.registry.run_text(ctx, command)
+            # The edit waits in the chat's reply queue (paced), then answers the button.
+            queued = self.replies.submit(message.chat.id, lambda: self._refresh(
+                query, message, command, reply))
+        finally:
+            if not queued:
+                await query.answer()
+
+    async def _refresh(self, query: CallbackQuery, message: Message, command: str,
+                       reply: Reply) -> None:
+        answer: str | None = None
+        try:
             changed = await self.sender.edit_reply(message.chat.id, message.message_id, reply)
             answer = "Updated" if changed else no_change_since(message)
-            logger.info("telegram refresh: %s chat=%s changed=%s", command.split()[0],
+            logger.info("telegram refresh: %s chat=%s changed=%s", command.split(maxsplit=1)[0],
                         message.chat.id, changed)
         finally:
             await query.answer(answer)

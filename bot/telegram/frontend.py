@@ -14,7 +14,6 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    Update,
 )
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -26,14 +25,15 @@ from bot.telegram.pacing import Pacer
 from bot.telegram.send import ReplySender
 from bot.telegram.sender import TelegramAlertSender
 from bot.telegram.transport import JsonRequest
-from bot.telegram.webhook import WebhookServer
+from bot.telegram.webhook import ALLOWED_UPDATES, WebhookServer, warn_if_unregistered
 from handlers.general import DESCRIPTION, SHORT_DESCRIPTION
+from services.alerts.budget import SharedSchedule
 from services.alerts.delivery import Sender
+from services.keys import Keys
 from services.settings import Secrets, TelegramSettings
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 SenderHook = Callable[[Sender | None], None]
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
 DEFAULTS = TelegramSettings()
@@ -92,6 +92,10 @@ class TelegramFrontend:
         self.application = build_application(
             secrets.telegram_bot_token or "", secrets.telegram_api_base_url, self.webhook_mode,
             self.settings.concurrent_updates, self.settings.connections)
+        # Replies draw on the bot's one send budget in Redis, with the alert notifier and
+        # every other process (the alert keys' prefix: the same in live and replay).
+        pacer = pacer or Pacer()
+        pacer.share(SharedSchedule(app.redis, Keys(app.settings.store.prefix)))
         self.sender = ReplySender(self.application.bot, pacer)
         self.adapter = TelegramAdapter(app, self.sender)
         self.adapter.install(self.application)
@@ -119,6 +123,8 @@ class TelegramFrontend:
         application, bot = self.application, self.application.bot
         await self._stack.enter_async_context(application)  # initialize (getMe) .. shutdown
         await self._describe(bot)
+        # Queued replies go out after PTB stopped taking updates, before its HTTP client goes.
+        self._stack.push_async_callback(self.adapter.replies.drain)
         await application.start()
         self._stack.push_async_callback(application.stop)
         if self.webhook_mode:
@@ -155,15 +161,9 @@ class TelegramFrontend:
         self.webhook = WebhookServer(self.application, s.webhook_path, self._secret)
         await self.webhook.start(s.listen_host, s.listen_port)
         self._stack.push_async_callback(self.webhook.stop)
-        await self.application.bot.set_webhook(
-            s.webhook_url or "", secret_token=self._secret, allowed_updates=ALLOWED_UPDATES)
-        self._stack.push_async_callback(self._delete_webhook)
-
-    async def _delete_webhook(self) -> None:
-        try:
-            await self.application.bot.delete_webhook()
-        except TelegramError as exc:
-            logger.warning("telegram: deleteWebhook failed: %s", exc.message)
+        # The webhook itself is registered only by `python -m bot webhook set` (and removed by
+        # `... delete`): a replica that starts or stops must not change it for the others.
+        await warn_if_unregistered(self.application.bot, s)
 
 
 async def run_telegram(app: App, secrets: Secrets, stop: asyncio.Event | None = None,
@@ -172,7 +172,8 @@ async def run_telegram(app: App, secrets: Secrets, stop: asyncio.Event | None = 
     the alert sender once the bot is up, and None when it stops."""
     async with TelegramFrontend(app, secrets) as frontend:
         if on_ready is not None:
-            on_ready(TelegramAlertSender(frontend.application.bot, frontend.sender.pacer))
+            # Alerts are paced by the notifier on the same budget: no second charge here.
+            on_ready(TelegramAlertSender(frontend.application.bot))
         try:
             await (stop or asyncio.Event()).wait()
         finally:

@@ -4,8 +4,9 @@ Only an error that proves the chat is gone for the bot (blocked, kicked, deactiv
 not found) comes back as "gone"; the notifier then parks the chat's set-up (it is restored
 when the bot is back). A chat where the bot may post text but not photos gets the alert as
 text, and a one-time notice naming the missing right. Any other 400/403 is a final failure
-with its reason (dead-lettered), never destructive. The reply pacer is shared with command
-replies; its 429 retry is not used here: a 429 goes back to the notifier as "retry after".
+with its reason (dead-lettered), never destructive. The notifier paces alerts on the bot's
+one send budget in Redis, which command replies draw on too; a 429 goes back to the
+notifier as "retry after".
 """
 
 from __future__ import annotations

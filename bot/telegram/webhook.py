@@ -8,13 +8,16 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 
 if TYPE_CHECKING:
     from bot.telegram.adapter import TelegramApp
+    from services.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 MAX_BODY = 1 << 20  # Telegram updates are small; refuse anything huge
 
@@ -69,3 +72,15 @@ class WebhookServer:
             return web.json_response({"ok": False}, status=400)
         await self.application.update_queue.put(update)
         return web.json_response({"ok": True})
+
+
+async def warn_if_unregistered(bot: Bot, settings: TelegramSettings) -> None:
+    """A replica at start: say (once) when the webhook is not the configured one."""
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramError as exc:
+        logger.warning("telegram: getWebhookInfo failed: %s", exc.message)
+        return
+    if info.url != settings.webhook_url:
+        logger.warning("telegram: webhook is %r, config says %r; run `python -m bot webhook "
+                       "set` once to register it", info.url or "", settings.webhook_url)

@@ -1,14 +1,13 @@
 """Per-platform pacing at the platforms' published limits: waits for a slot, never drops.
 
-Two kinds of limit, paced differently:
-- Platform-wide (`overall`: Telegram 30 msg/s, Discord 50 req/s) is one budget for every
-  notifier worker. With a `SharedSchedule` (the notifier attaches one on its Redis) all
-  workers take their send slots from one schedule in Redis: together they keep to the limit
-  whatever their number, and a worker alone (the others idle, starting or dead) may use all
-  of it. Without one, each process keeps its own schedule at 1/`workers` of the rate.
-- Per chat (and per Telegram group): kept in the process, charged at the actual send, with
-  one send at a time per chat. A chat's entries may reach any worker, so across workers this
-  is best effort; a 429 from the platform pauses that chat.
+With a `SharedSchedule` (budget.py; the notifier and the Telegram reply sender attach one on
+the app's Redis) every limit is one budget for every process, replies and alerts together:
+the platform's (Telegram 30 msg/s, Discord 50 req/s), each chat's and each Telegram group's,
+reserved together for each send, and a 429 pauses the platform (or the chat) for all. A
+process alone (the others idle, starting or dead) may use all of it. Without one (the
+worker's `--local-pacing`), each process keeps its own schedule at 1/`workers` of the
+platform rate and its own per-chat buckets, charged at the actual send. Either way a process
+sends one message at a time per chat (`turn`).
 
 A send takes its platform-wide slot just before it goes out and gives up a slot it reached
 late; every rate is paced at `headroom` (96%) of the published one. So a send that reaches
@@ -24,29 +23,14 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
+from services.alerts.budget import SharedSchedule
 
-from services.keys import Keys
+__all__ = ["DEFAULT_LIMITS", "DISCORD_LIMITS", "HEADROOM", "MAX_LATE_SLOTS", "TELEGRAM_LIMITS",
+           "Pacer", "PlatformLimits", "Rate", "SharedSchedule"]
 
 MAX_CHAT_BUCKETS = 10_000  # idle per-chat buckets are pruned beyond this
 HEADROOM = 0.96
 MAX_LATE_SLOTS = 4  # slots a send may give up for being late, before it goes late anyway
-# The platform's next free slot, in Redis microseconds: take one (ARGV[2] = 0), or push the
-# schedule past a pause (ARGV[2] = pause length). Returns the slot and Redis' time now.
-_SLOT = """
-local t = redis.call('time')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('get', KEYS[1]) or 0)
-local interval, pause = tonumber(ARGV[1]), tonumber(ARGV[2])
-local at = math.max(now, tat)
-if pause > 0 then
-  at, interval = math.max(tat, now + pause), 0
-end
-redis.call('set', KEYS[1], string.format('%d', at + interval), 'PX',
-           math.floor((at + interval - now) / 1000) + 60000)
-return {string.format('%d', at), string.format('%d', now)}
-"""
-OFFSET_REFRESH_S = 10.0  # re-estimate the Redis clock's offset at least this often
 
 
 @dataclass(frozen=True)
@@ -88,41 +72,6 @@ TELEGRAM_LIMITS = PlatformLimits(overall=Rate(30, 1.0), per_chat=Rate(1, 1.0),
 DISCORD_LIMITS = PlatformLimits(overall=Rate(50, 1.0), per_chat=Rate(5, 5.0))
 DEFAULT_LIMITS: Mapping[str, PlatformLimits] = {"telegram": TELEGRAM_LIMITS,
                                                 "discord": DISCORD_LIMITS}
-
-
-class SharedSchedule:
-    """Platform-wide send slots shared by every worker through Redis (GCRA on Redis' clock).
-
-    Slots are converted to the local clock with the offset seen on the quickest recent round
-    trip, so a reply that reached this process late does not make its send late unseen.
-    """
-
-    def __init__(self, redis: Redis, keys: Keys,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.keys = keys
-        self.clock = clock
-        self._slot = redis.register_script(_SLOT)
-        self._offset = 0.0  # Redis' clock minus ours, in seconds
-        self._offset_rtt = float("inf")
-        self._offset_at = 0.0
-
-    async def take(self, platform: str, interval_s: float) -> float:
-        """Reserve the next slot; return when it comes, on the local clock."""
-        return await self._call(platform, max(1, round(interval_s * 1e6)), 0)
-
-    async def pause(self, platform: str, seconds: float) -> None:
-        """No slot for anyone before `seconds` from now (the platform said 429)."""
-        await self._call(platform, 1, max(1, round(seconds * 1e6)))
-
-    async def _call(self, platform: str, interval_us: int, pause_us: int) -> float:
-        sent = self.clock()
-        at_us, now_us = await self._slot(keys=[self.keys.alert_pacing(platform)],
-                                         args=[interval_us, pause_us])
-        received = self.clock()
-        if received - sent <= self._offset_rtt or received - self._offset_at > OFFSET_REFRESH_S:
-            self._offset = int(now_us) / 1e6 - (sent + received) / 2
-            self._offset_rtt, self._offset_at = received - sent, received
-        return int(at_us) / 1e6 - self._offset
 
 
 @dataclass
@@ -176,7 +125,8 @@ class Pacer:
         turn.users += 1
         try:
             async with turn.lock:
-                await self._chat_ready(platform, chat_id)
+                if not self._shared(platform):  # else the chat's limits are on the schedule
+                    await self._chat_ready(platform, chat_id)
                 yield
         finally:
             turn.users -= 1
@@ -184,29 +134,42 @@ class Pacer:
                 del self._turns[key]
 
     async def slot(self, platform: str, chat_id: str) -> None:
-        """Right before a send (inside its turn): wait for the platform-wide slot, then
-        charge the chat's limits. A slot reached too late (the process or its loop stalled)
-        is given up for a new one, a few times: sent late, it would bunch with the next."""
+        """Right before a send (inside its turn): wait for the platform-wide slot (on the
+        shared schedule: the chat's and group's too), then charge the chat's limits. A slot
+        reached too late (the process or its loop stalled) is given up for a new one, a few
+        times: sent late, it would bunch with the next."""
         overall = self.limits.get(platform, PlatformLimits()).overall
         if overall is not None:
             late_ok = (1 - self.headroom) * overall.period_s / 4  # the rest is for transit
             for tries_left in reversed(range(MAX_LATE_SLOTS)):
-                due = await self._take(platform, overall)
+                # A retake is for the platform-wide slot only: the chat's was reserved with
+                # the first (charging it again would push the chat back a whole interval).
+                first = tries_left == MAX_LATE_SLOTS - 1
+                due = await self._take(platform, chat_id if first else None, overall)
                 await self._sleep_until(max(due, self._paused.get((platform, None), 0.0)))
                 if self.clock() - due <= late_ok or not tries_left:
                     break
+        if self._shared(platform):
+            return
         now = self.clock()
         for bucket in self._chat_buckets(platform, chat_id):
             bucket.take(now)
+
+    def _shared(self, platform: str) -> bool:
+        """Whether this platform's limits are on the shared schedule (it has one, and the
+        platform a platform-wide rate)."""
+        return self.shared is not None and platform in self._overall
 
     async def _sleep_until(self, at: float) -> None:
         if (wait := at - self.clock()) > 0:
             await asyncio.sleep(wait)
 
-    async def _take(self, platform: str, overall: Rate) -> float:
-        """Reserve the next platform-wide slot; when it comes, on this pacer's clock."""
+    async def _take(self, platform: str, chat_id: str | None, overall: Rate) -> float:
+        """Reserve the next platform-wide slot (on the shared schedule with the chat's, when
+        given); when it comes, on this pacer's clock."""
         if self.shared is not None:
-            return await self.shared.take(platform, overall.interval(self.headroom))
+            scopes = self._scopes(platform, chat_id) if chat_id is not None else []
+            return await self.shared.take(platform, overall.interval(self.headroom), scopes)
         bucket = self._overall[platform]
         at = max(bucket.earliest(self.clock()), self._paused.get((platform, None), 0.0))
         bucket.take(at)
@@ -219,8 +182,8 @@ class Pacer:
             self._paused = {k: t for k, t in self._paused.items() if t > now}
         scope = (platform, chat_id)
         self._paused[scope] = max(self._paused.get(scope, 0.0), now + seconds)
-        if chat_id is None and self.shared is not None and platform in self._overall:
-            await self.shared.pause(platform, seconds)
+        if self.shared is not None and self._shared(platform):
+            await self.shared.pause(platform, seconds, chat_id)
 
     async def _chat_ready(self, platform: str, chat_id: str) -> None:
         while True:
@@ -231,15 +194,22 @@ class Pacer:
                 return
             await asyncio.sleep(at - now)
 
-    def _chat_buckets(self, platform: str, chat_id: str) -> list[_Bucket]:
+    def _chat_rates(self, platform: str, chat_id: str) -> list[tuple[str, Rate]]:
         limits = self.limits.get(platform)
         if limits is None:
             return []
         scopes = [("chat", limits.per_chat)]
-        if chat_id.startswith("-"):
+        if chat_id.startswith("-"):  # Telegram groups, supergroups and channels
             scopes.append(("group", limits.per_group))
+        return [(scope, rate) for scope, rate in scopes if rate is not None]
+
+    def _scopes(self, platform: str, chat_id: str) -> list[tuple[str, str, float, int]]:
+        return [(scope, chat_id, rate.interval(self.headroom), rate.burst)
+                for scope, rate in self._chat_rates(platform, chat_id)]
+
+    def _chat_buckets(self, platform: str, chat_id: str) -> list[_Bucket]:
         return [self._chat_bucket((platform, scope, chat_id), rate)
-                for scope, rate in scopes if rate is not None]
+                for scope, rate in self._chat_rates(platform, chat_id)]
 
     def _chat_bucket(self, key: tuple[str, str, str], rate: Rate) -> _Bucket:
         bucket = self._chats.get(key)

@@ -357,6 +357,10 @@ class BotApiStandIn:
         self.webhook = {}
         return True
 
+    async def api_getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": 0}
+
     async def api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True
 

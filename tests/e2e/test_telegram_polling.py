@@ -215,6 +215,8 @@ async def test_refresh_button_edits_the_message_in_place(
     message["text"] = "<b>an older reading</b>"  # as if the numbers had moved since
     await standin.push_callback(dict(message), button["callback_data"])
     await wait_for(lambda: standin.calls_of("answerCallbackQuery"), what="the callback answer")
+    # The edit waits in the chat's reply queue (paced), after the button was answered.
+    await wait_for(lambda: standin.calls_of("editMessageText"), what="the edit")
     edits = standin.calls_of("editMessageText")
     assert len(edits) == 1
     assert edits[0].params["message_id"] == message["message_id"]
@@ -222,6 +224,7 @@ async def test_refresh_button_edits_the_message_in_place(
     # Pressed again with nothing new: Telegram says "not modified", which is no error.
     await standin.push_callback(dict(message), button["callback_data"])
     await wait_for(lambda: len(standin.calls_of("answerCallbackQuery")) == 2, what="answer 2")
+    await wait_for(lambda: len(standin.calls_of("editMessageText", False)) == 2, what="edit 2")
     assert "message is not modified" in standin.calls_of("editMessageText", False)[-1].error
     assert len(standin.sent_to(chat)) == 1  # no apology
 

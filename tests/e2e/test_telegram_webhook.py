@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.telegram import TelegramConfigError, TelegramFrontend, run_telegram
+from bot.telegram.webhook_admin import manage_webhook
 from tests.e2e.telegram_standin import (
     BotApiStandIn,
     command_update,
@@ -27,6 +28,7 @@ HEADER = "X-Telegram-Bot-Api-Secret-Token"
 @pytest.fixture
 async def webhook_bot(standin: BotApiStandIn) -> AsyncIterator[TelegramFrontend]:
     settings = replay_settings(mode="webhook", webhook_url=PUBLIC_URL, listen_port=0)
+    await manage_webhook("set", settings.telegram, telegram_secrets(standin, SECRET))
     async with replay_app(settings) as app, \
             TelegramFrontend(app, telegram_secrets(standin, SECRET)) as running:
         yield running
@@ -62,17 +64,43 @@ async def test_wrong_or_missing_secret_is_refused_and_the_right_one_answered(
     assert standin.calls_of("getUpdates") == []  # no polling in webhook mode
 
 
-async def test_stop_deletes_the_webhook(standin: BotApiStandIn) -> None:
+async def test_only_the_webhook_command_changes_the_webhook(
+        standin: BotApiStandIn, caplog: pytest.LogCaptureFixture) -> None:
+    """Two replicas start and one stops: the registration stays; `webhook set|delete` (the
+    CLI's `python -m bot webhook ...`) are the only calls that change it."""
     settings = replay_settings(mode="webhook", webhook_url=PUBLIC_URL, listen_port=0)
-    stop = asyncio.Event()
+    secrets = telegram_secrets(standin, SECRET)
     async with replay_app(settings) as app:
-        task = asyncio.create_task(run_telegram(app, telegram_secrets(standin, SECRET), stop))
-        await wait_for(lambda: standin.calls_of("setWebhook"), what="setWebhook")
-        assert standin.calls_of("deleteWebhook") == []
-        stop.set()
-        await asyncio.wait_for(task, 10)
-    assert [c.method for c in standin.calls][-1] == "deleteWebhook"
+        stop_a, stop_b = asyncio.Event(), asyncio.Event()
+        a = asyncio.create_task(run_telegram(app, secrets, stop_a))
+        await wait_for(lambda: "webhook is ''" in caplog.text, what="the start-up warning")
+        assert await manage_webhook("set", settings.telegram, secrets) == (
+            f"webhook set: {PUBLIC_URL} (secret token set)")
+        b = asyncio.create_task(run_telegram(app, secrets, stop_b))
+        await wait_for(lambda: len(standin.calls_of("getWebhookInfo")) == 2, what="replica b")
+        stop_a.set()
+        await asyncio.wait_for(a, 10)
+        assert standin.webhook["url"] == PUBLIC_URL  # replica b still gets its updates
+        stop_b.set()
+        await asyncio.wait_for(b, 10)
+    assert standin.webhook == {"url": PUBLIC_URL, "secret_token": SECRET,
+                               "allowed_updates": ["message", "callback_query", "my_chat_member"]}
+    assert len(standin.calls_of("setWebhook")) == 1  # the command's, none by a replica
+    assert standin.calls_of("deleteWebhook") == []
+    assert (await manage_webhook("info", settings.telegram, secrets)).startswith(
+        f"webhook: {PUBLIC_URL} pending_updates=0")
+    assert await manage_webhook("delete", settings.telegram, secrets) == (
+        "webhook deleted: updates now wait for polling")
     assert standin.webhook == {}
+
+
+async def test_webhook_set_without_a_url_or_secret_is_one_line(standin: BotApiStandIn) -> None:
+    settings = replay_settings(mode="polling", webhook_url=None)
+    with pytest.raises(TelegramConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        await manage_webhook("set", settings.telegram, telegram_secrets(standin))
+    with pytest.raises(TelegramConfigError, match="webhook_url"):
+        await manage_webhook("set", settings.telegram, telegram_secrets(standin, SECRET))
+    assert standin.calls == []
 
 
 async def test_cancelling_run_telegram_shuts_polling_down_cleanly(

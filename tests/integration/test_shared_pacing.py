@@ -13,7 +13,7 @@ import bisect
 import itertools
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -59,8 +59,9 @@ class RecordingSchedule(SharedSchedule):
         self.takes: list[tuple[float, float]] = []  # (slot on the local clock, interval_s)
         self.stall_after_first_s = stall_after_first_s
 
-    async def take(self, platform: str, interval_s: float) -> float:
-        due = await super().take(platform, interval_s)
+    async def take(self, platform: str, interval_s: float,
+                   scopes: Sequence[tuple[str, str, float, int]] = ()) -> float:
+        due = await super().take(platform, interval_s, scopes)
         self.takes.append((due, interval_s))
         if len(self.takes) == 1 and self.stall_after_first_s:
             block_the_loop(self.stall_after_first_s)
@@ -282,11 +283,17 @@ async def test_an_old_lease_is_renewed_before_the_send(clean_real_redis: Redis,
 async def test_the_schedule_key_comes_from_keys(clean_real_redis: Redis,
                                                 test_prefix: str) -> None:
     keys = Keys(test_prefix)
-    assert keys.alert_pacing("discord") == f"{test_prefix}{{a}}:pace:discord"
-    await SharedSchedule(clean_real_redis, keys).take("discord", 0.02)
-    stored = [k async for k in clean_real_redis.scan_iter(match=f"{test_prefix}*")]
-    assert stored == [keys.alert_pacing("discord")]
-    assert 0 < await clean_real_redis.pttl(keys.alert_pacing("discord")) <= 61_000
+    assert keys.alert_pacing("discord") == f"{test_prefix}{{pace:discord}}:all"
+    await SharedSchedule(clean_real_redis, keys).take("discord", 0.02, [("chat", "7", 1.0, 1)])
+    stored = sorted([k async for k in clean_real_redis.scan_iter(match=f"{test_prefix}*")])
+    chat = keys.pacing_scope("discord", "chat", "7")
+    assert chat == f"{test_prefix}{{pace:discord}}:chat:7"  # the platform's hash tag
+    sent = keys.pacing_scope("discord", "chat-sent", "7")
+    assert stored == sorted([keys.alert_pacing("discord"), chat, sent])
+    # Each key lives about a second past its next free slot: the budget forgets idle chats.
+    assert 0 < await clean_real_redis.pttl(keys.alert_pacing("discord")) <= 1_100
+    assert 1_000 < await clean_real_redis.pttl(chat) <= 2_100
+    assert 1_000 < await clean_real_redis.pttl(sent) <= 2_100
 
 
 @pytest.mark.parametrize("shared", [True, False])

@@ -27,6 +27,7 @@ from bot.discord_app import run_discord
 from bot.redact import secret_forms
 from bot.runner import isolated
 from bot.telegram import TelegramFrontend
+from bot.telegram.webhook_admin import manage_webhook
 from handlers.registry import Chat
 from services.settings import Secrets, Settings
 from tests.e2e.discord_standin import DiscordStandin, InteractionLog
@@ -115,9 +116,11 @@ async def test_telegram_token_and_webhook_secret_stay_secret(
 
         webhook = replay_settings(mode="webhook", webhook_url="https://bot.example.test/tg",
                                   listen_port=0)
-        async with replay_app(webhook) as app, TelegramFrontend(app, Secrets(
-                telegram_bot_token=TELEGRAM_TOKEN, telegram_api_base_url=standin.base_url,
-                telegram_webhook_secret=WEBHOOK_SECRET)):
+        hook_secrets = Secrets(telegram_bot_token=TELEGRAM_TOKEN,
+                               telegram_api_base_url=standin.base_url,
+                               telegram_webhook_secret=WEBHOOK_SECRET)
+        await manage_webhook("set", webhook.telegram, hook_secrets)  # `python -m bot webhook set`
+        async with replay_app(webhook) as app, TelegramFrontend(app, hook_secrets):
             assert standin.webhook["secret_token"] == WEBHOOK_SECRET  # it was sent
 
         rejected = Secrets(telegram_bot_token=REJECTED_TELEGRAM_TOKEN,
