@@ -120,4 +120,5 @@ async def test_replies_and_alerts_draw_on_one_budget(matrix_redis: Redis,
     assert len(recorded) >= 30
     # 30 sends at 20/s: 1.5 s of slots, never more than 20 in any second, for both kinds.
     assert most_in_any_window(recorded, OVERALL.period_s) <= OVERALL.count
-    assert max(recorded) - min(recorded) >= 29 * OVERALL.interval(HEADROOM) * 0.99
+    # (each process converts Redis time with its own offset estimate: a few ms apart)
+    assert max(recorded) - min(recorded) >= 29 * OVERALL.interval(HEADROOM) * 0.9
