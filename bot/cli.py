@@ -21,6 +21,7 @@ from services.alerts.rules import RuleError, parse_rule
 from services.bundle import default_config
 from services.engine import build_catalog
 from services.settings import ConfigError, Secrets, Settings, load_settings
+from services.sources import SourceError
 
 logger = logging.getLogger("bot")
 DEFAULT_CONFIG = default_config()
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m bot") -> int:
         return 2
     try:
         return asyncio.run(_dispatch(args, settings))
-    except (AsofError, ConfigError) as exc:
+    except (AsofError, ConfigError, SourceError) as exc:  # SourceError: an unreadable snapshot
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

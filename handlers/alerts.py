@@ -103,7 +103,7 @@ async def subscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
                  notes=(*(f"{rule_id}: {text}" for rule_id, text in now), MUTE_HINT))
 
 
-@commands.command(RULE_OR_ALL, changes_settings=True)
+@commands.command(Param("rule", "a rule id from /alerts, or all"), changes_settings=True)
 async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Stop alerts here.
 
@@ -111,8 +111,13 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """
     if len(args) > 1:
         raise UserError("give one rule id, or all")
+    if not args:  # never remove everything on a bare command: ask which
+        ids = sorted(await _service(ctx).subscriptions.subscribed(_dest(ctx)))
+        here = f"Alerts here: {', '.join(ids)}." if ids else "This chat gets no alerts."
+        return Reply(title="Unsubscribe from which rule?", notes=(
+            here, "/unsubscribe all stops every alert here; /unsubscribe <rule id> one."))
     with _as_user_error():
-        ids = await _service(ctx).unsubscribe(_dest(ctx), args[0] if args else "all")
+        ids = await _service(ctx).unsubscribe(_dest(ctx), args[0])
     return Reply(title=f"Unsubscribed from {', '.join(ids) or 'no rules'}")
 
 

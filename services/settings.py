@@ -138,8 +138,21 @@ def load_settings(path: Path) -> Settings:
 
 def settings_from_dict(raw: dict[str, Any], root: Path, origin: str = "config") -> Settings:
     try:
-        return Settings(**raw, root=root)
+        settings = Settings(**raw, root=root)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         raise ConfigError(f"{origin}: {key}: {err['msg']}") from None
+    _check_paths(settings, origin)
+    return settings
+
+
+def _check_paths(settings: Settings, origin: str) -> None:
+    """Paths in the config are relative to the config file's folder, so a copy of it works
+    from anywhere; one that points nowhere fails here, in one line naming its key."""
+    if settings.replay.data_dir is None:
+        return
+    folder = settings.data_dir()
+    if not (folder / "series").is_dir():
+        raise ConfigError(f"{origin}: replay.data_dir: no snapshot at {folder} (no series/ "
+                          f"folder; a relative path is relative to {settings.root})")

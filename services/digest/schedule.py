@@ -39,6 +39,27 @@ def parse_time(text: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
+# Abbreviations people type for a zone. The tz database has a few of them (CET, EST, ...) as
+# fixed-rule or fixed-offset zones that are not what anyone means (EST never has summer
+# time, CET follows no country's rules), and the rest are ambiguous (CST, IST): refused,
+# with the zone most people mean.
+ABBREVIATIONS = {
+    "cet": "Europe/Berlin", "cest": "Europe/Berlin", "met": "Europe/Berlin",
+    "mest": "Europe/Berlin", "eet": "Europe/Athens", "eest": "Europe/Athens",
+    "wet": "Europe/Lisbon", "west": "Europe/Lisbon", "bst": "Europe/London",
+    "est": "America/New_York", "edt": "America/New_York", "est5edt": "America/New_York",
+    "cst": "America/Chicago or Asia/Shanghai", "cdt": "America/Chicago",
+    "cst6cdt": "America/Chicago", "mst": "America/Denver or America/Phoenix",
+    "mdt": "America/Denver", "mst7mdt": "America/Denver", "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles", "pst8pdt": "America/Los_Angeles", "hst": "Pacific/Honolulu",
+    "akst": "America/Anchorage", "ist": "Asia/Kolkata, Europe/Dublin or Asia/Jerusalem",
+    "jst": "Asia/Tokyo", "kst": "Asia/Seoul", "hkt": "Asia/Hong_Kong", "sgt": "Asia/Singapore",
+    "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "acst": "Australia/Adelaide",
+    "awst": "Australia/Perth", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland",
+    "msk": "Europe/Moscow", "brt": "America/Sao_Paulo", "art": "America/Argentina/Buenos_Aires",
+}
+
+
 @cache
 def _zone_names() -> dict[str, str]:
     return {name.lower(): name for name in available_timezones()}
@@ -58,6 +79,9 @@ def parse_zone(text: str) -> str:
         if not offset:
             return "UTC"
         return f"{match[1]}{hours:02d}:{minutes:02d}"
+    if word.lower() in ABBREVIATIONS:
+        raise ScheduleError(f"'{_short(text)}' is an abbreviation, not a time zone; try "
+                            f"{ABBREVIATIONS[word.lower()]}")
     name = _zone_names().get(word.lower())
     if name is None:
         raise ScheduleError(f"unknown time zone '{_short(text)}'; use {ZONE_HELP}")

@@ -142,3 +142,17 @@ async def test_metrics_lists_ids_and_units(app: App) -> None:
     help_text, _ = await ask(app, "/help")
     for name in ("/alerts", "/subscribe", "/unsubscribe", "/alert", "/mute", "/unmute"):
         assert name in help_text
+
+
+async def test_bare_unsubscribe_asks_which_and_removes_nothing(app: App) -> None:
+    await ask(app, "/subscribe all")
+    text, error = await ask(app, "/unsubscribe")
+    assert not error and text.startswith("Unsubscribe from which rule?")
+    assert "Alerts here: aitokens-drawdown, btc-drawdown" in text
+    assert "/unsubscribe all" in text and "/unsubscribe <rule id>" in text
+    still, _ = await ask(app, "/unsubscribe")
+    assert "btc-drawdown" in still  # nothing was removed
+    text, _ = await ask(app, "/unsubscribe all")
+    assert text.startswith("Unsubscribed from")
+    text, _ = await ask(app, "/unsubscribe")
+    assert "This chat gets no alerts." in text

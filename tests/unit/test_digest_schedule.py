@@ -150,3 +150,22 @@ def test_config_block_is_validated_naming_the_key() -> None:
         settings_from_dict({"digest": {"default_tz": "Mars"}}, root=Path())
     with pytest.raises(ConfigError, match=r"digest\.tick_seconds"):
         settings_from_dict({"digest": {"tick_seconds": 0}}, root=Path())
+
+
+@pytest.mark.parametrize(("text", "suggestion"), [
+    ("CET", "Europe/Berlin"), ("cest", "Europe/Berlin"), ("EST", "America/New_York"),
+    ("EST5EDT", "America/New_York"), ("PST", "America/Los_Angeles"),
+    ("MST", "America/Denver or America/Phoenix"), ("IST", "Asia/Kolkata"),
+    ("EET", "Europe/Athens"), ("HST", "Pacific/Honolulu")])
+def test_zone_abbreviations_are_refused_with_a_suggestion(text: str, suggestion: str) -> None:
+    with pytest.raises(ScheduleError) as caught:
+        parse_zone(text)
+    message = str(caught.value)
+    assert message.startswith(f"'{text}' is an abbreviation, not a time zone; try ")
+    assert suggestion in message
+
+
+def test_full_zone_names_and_offsets_still_work() -> None:
+    assert parse_zone("europe/berlin") == "Europe/Berlin"
+    assert parse_zone("+01:00") == "+01:00"
+    assert parse_zone("Japan") == "Japan"  # a link to Asia/Tokyo: unambiguous
