@@ -26,8 +26,9 @@ from handlers.registry import Chat
 from handlers.reply import reply_to_json
 from services.alerts.delivery import ConsoleSender, DeliveryResult, Sender
 from services.alerts.evaluator import AlertEvaluator
-from services.alerts.events import AlertEvent, destination_id, split_destination
-from services.alerts.leader import LeaderLock
+from services.alerts.events import AlertEvent, RuleEvent, destination_id, split_destination
+from services.alerts.fanout import Progress
+from services.alerts.leader import Fence, LeaderLock, LeaderLost
 from services.alerts.notices import NoticeOnce
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
@@ -84,21 +85,33 @@ def evaluation_time(app: App) -> datetime:
 def build_evaluator(app: App) -> AlertEvaluator:
     if app.hub.alerts is None or app.outbox is None:
         raise RuntimeError("alerts are not wired in this app")
-    return app.hub.alerts.evaluator(app.store, app.outbox)
+    return app.hub.alerts.evaluator(app.store)
 
 
-async def evaluate_once(app: App, evaluator: AlertEvaluator) -> list[AlertEvent]:
+async def evaluate_once(app: App, evaluator: AlertEvaluator,
+                        fence: Fence | None = None) -> list[RuleEvent]:
+    """One evaluation pass: one event per rule transition, fanned out by the workers."""
     if app.hub.alerts is not None:  # chats gone for 30 days lose what they had set up
         await app.hub.alerts.purge_parked()
-    events = await evaluator.evaluate(evaluation_time(app))
+    events = await evaluator.evaluate(evaluation_time(app), fence)
     app.evaluations += 1
     logger.info("alerts evaluated: events=%d", len(events))
     return events
 
 
-async def collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bool = True
-                               ) -> None:
-    """The leader's loop: collect, then evaluate once, every interval until `stop`."""
+async def collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bool = True,
+                               fence: Fence | None = None) -> None:
+    """The leader's loop: collect, then evaluate once, every interval until `stop`. With a
+    `fence`, every store write checks it: a leader whose lock lapsed writes nothing."""
+    app.store.write_guard = fence.check if fence else None
+    try:
+        await _collect_and_evaluate(app, stop, collect_first, fence)
+    finally:
+        app.store.write_guard = None
+
+
+async def _collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bool,
+                                fence: Fence | None) -> None:
     evaluator = build_evaluator(app)
     collect = collect_first
     while not stop.is_set():
@@ -109,13 +122,21 @@ async def collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: boo
                             result.families_ok, list(result.families_stale))
             except RedisError as exc:  # an outage: one line a pass, not a traceback
                 logger.warning("collection skipped: store unavailable (%s)", exc)
+            except LeaderLost as exc:
+                logger.warning("collection stopped: %s", exc)
+                return
             except Exception:
                 logger.exception("collection failed")
         collect = True
+        if stop.is_set():
+            return
         try:
-            await evaluate_once(app, evaluator)
+            await evaluate_once(app, evaluator, fence)
         except RedisError as exc:
             logger.warning("alert evaluation skipped: store unavailable (%s)", exc)
+        except LeaderLost as exc:
+            logger.warning("alert evaluation stopped: %s", exc)
+            return
         except Exception:
             logger.exception("alert evaluation failed")
         with contextlib.suppress(TimeoutError):
@@ -125,7 +146,8 @@ async def collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: boo
 async def run_collector(app: App, stop: asyncio.Event, collect_first: bool = True) -> None:
     """Collect and evaluate while this process holds the collector lock (one leader)."""
     lock = LeaderLock(app.redis, Keys(app.settings.store.prefix), "collector", process_id())
-    await lock.run_as_leader(lambda: collect_and_evaluate(app, stop, collect_first), stop)
+    await lock.run_as_leader(
+        lambda: collect_and_evaluate(app, stop, collect_first, lock.fence()), stop)
 
 
 def build_digest_scheduler(app: App, clock: Clock = wall_clock) -> DigestScheduler:
@@ -174,7 +196,8 @@ def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notif
     return Notifier(outbox, {"console": ConsoleSender(), **told_once}, Pacer(),
                     consumer=consumer, on_gone=alerts.park_destination,
                     on_migrated=alerts.move_destination,
-                    charts=chart if charts is not None else None)
+                    charts=chart if charts is not None else None,
+                    fanout=alerts.fanout(outbox, consumer))
 
 
 class ConsoleOutbox:
@@ -184,11 +207,13 @@ class ConsoleOutbox:
         self.forward = forward
         self.sender = sender or ConsoleSender()
 
-    async def append(self, event: AlertEvent) -> object:
-        platform, chat_id = split_destination(event.destination)
-        if platform != "console":
-            return await self.forward.append(event)
-        return await self.sender.send(chat_id, event.text, None)
+    async def append_batch(self, events: list[AlertEvent], progress: Progress) -> bool:
+        here = [e for e in events if split_destination(e.destination)[0] == "console"]
+        if not await self.forward.append_batch([e for e in events if e not in here], progress):
+            return False
+        for event in here:
+            await self.sender.send(split_destination(event.destination)[1], event.text, None)
+        return True
 
 
 def console_alerts(app: App) -> Callable[[], Awaitable[None]]:
@@ -197,12 +222,14 @@ def console_alerts(app: App) -> Callable[[], Awaitable[None]]:
     if app.hub.alerts is None or app.outbox is None:
         raise RuntimeError("alerts are not wired in this app")
     console = ConsoleOutbox(app.outbox)
-    evaluator = app.hub.alerts.evaluator(app.store, console)
+    evaluator = app.hub.alerts.evaluator(app.store)
+    fanout = app.hub.alerts.fanout(console, process_id())
     digests = build_digest_scheduler(app)
 
     async def check() -> None:
         try:
             await evaluate_once(app, evaluator)
+            await fanout.drain_once()
         except Exception:
             logger.exception("alert evaluation failed")
         try:  # the terminal's own digest, printed here rather than queued

@@ -56,8 +56,31 @@ class Keys:
         return f"{self.prefix}{{a}}:chat-subs:{destination}"
 
     def alert_state(self) -> str:
-        """Hash: '<rule id>|<destination>' -> state JSON."""
+        """Legacy hash '<rule id>|<destination>' -> state JSON (read once to seed a rule's
+        state after an upgrade; nothing writes it any more)."""
         return f"{self.prefix}{{a}}:state"
+
+    def alert_rule_state(self) -> str:
+        """Hash: rule id -> the rule's state JSON (one state per rule, not per chat)."""
+        return f"{self.prefix}{{a}}:rule-state"
+
+    def alert_rule_events(self) -> str:
+        """Redis Stream: one entry per rule transition, awaiting its fan-out."""
+        return f"{self.prefix}{{a}}:rule-events"
+
+    def alert_fanout_progress(self, entry_id: str) -> str:
+        """The subscriber cursor a rule event's fan-out has reached ("done" at the end; kept
+        a day after, so a late second worker finds it done)."""
+        return f"{self.prefix}{{a}}:fanout:{entry_id}"
+
+    def alert_fanout_audience(self, entry_id: str) -> str:
+        """List: the rule's subscribers when its event's fan-out began, sorted (the fan-out
+        cursor is an index into it, which stays valid across a Redis restart)."""
+        return f"{self.prefix}{{a}}:fanout-to:{entry_id}"
+
+    def alert_heartbeat(self, consumer: str) -> str:
+        """A worker's heartbeat (a short TTL): its stream entries are reclaimed once gone."""
+        return f"{self.prefix}{{a}}:hb:{consumer}"
 
     def alert_mute(self, destination: str) -> str:
         return f"{self.prefix}{{a}}:mute:{destination}"
@@ -75,7 +98,8 @@ class Keys:
         return f"{self.prefix}{{a}}:dormant-index"
 
     def alert_daily_count(self, destination: str, day: str) -> str:
-        return f"{self.prefix}{{a}}:count:{destination}:{day}"
+        """Hash: event id -> its number among the day's alerts for this destination."""
+        return f"{self.prefix}{{a}}:day:{destination}:{day}"
 
     def alert_outbox(self) -> str:
         """Redis Stream of alert events awaiting delivery."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,10 +51,17 @@ class MetricStore:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self.redis = redis
         self.keys = keys
+        # The leader's fence (leader.py) while a leader collects: every write checks it.
+        self.write_guard: Callable[[], None] | None = None
         # family -> (stored JSON, its parse): one per family, the last one read
         self._parsed: dict[str, tuple[str | bytes, Snapshot]] = {}
 
+    def _guard(self) -> None:
+        if self.write_guard is not None:
+            self.write_guard()
+
     async def save_snapshot(self, snap: Snapshot) -> None:
+        self._guard()
         body = {**snap.__dict__, "sources": list(snap.sources)}
         await self.redis.set(self.keys.snapshot(snap.family), json.dumps(body))
 
@@ -84,6 +92,7 @@ class MetricStore:
         return True
 
     async def save_history(self, data: MarketData) -> None:
+        self._guard()
         pipe = self.redis.pipeline(transaction=False)
         for key, ts in data.items():
             pipe.set(self.keys.history(key), encode_series(ts))
@@ -96,6 +105,7 @@ class MetricStore:
         return {k: decode_series(k, str(raw)) for k, raw in zip(keys, raws, strict=True) if raw}
 
     async def save_source_status(self, status: SourceStatus) -> None:
+        self._guard()
         await self.redis.hset(self.keys.source_status(), status.name, json.dumps(status.__dict__))
 
     async def load_source_statuses(self) -> list[SourceStatus]:

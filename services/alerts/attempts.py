@@ -39,7 +39,8 @@ class NotifierSettings:
     max_attempts: int = 5  # failed sends (5xx, timeouts) before an entry is dead-lettered
     batch: int = 100
     block_ms: int = 1000
-    min_idle_ms: int = 60_000  # an entry untouched this long belongs to a dead worker
+    min_idle_ms: int = 60_000  # an entry untouched this long belongs to a stuck worker
+    heartbeat_ttl_ms: int = 5_000  # a worker silent this long is dead: its entries move
     lease_ms: int = 30_000  # must exceed send_timeout_s
     send_timeout_s: float = 20.0
     backoff_s: float = 1.0
@@ -151,7 +152,8 @@ class EntryDelivery:
                      attempt: Attempt) -> TryOutcome | None:
         """Take (or renew) the send lease; None to go on and send, else the try's result."""
         lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
-                                        self.settings.sent_ttl_s)
+                                        self.settings.sent_ttl_s,
+                                        f"{entry.dead_owner}:" if entry.dead_owner else "")
         if lease.status == "sent":
             await self.outbox.ack(entry.entry_id)
             return AlreadySent()

@@ -1,8 +1,11 @@
-"""Evaluate every subscribed rule once per collection; per-destination state, mutes, caps.
+"""Evaluate every subscribed rule once per collection: one state and one event per rule.
 
-The condition of a rule is computed once (pandas, off the event loop) and shared by all its
-subscribers; each destination then moves through its own state in Redis. Events go to an
-injected outbox (the Redis Stream outbox in production, a list in tests).
+The condition of a rule is computed once (pandas, off the event loop). Its state moves
+through `step`, and a transition is committed together with its event in one script
+(state_store.py): evaluation cost grows with rules, not chats, and an evaluation stopped at
+any point (SIGTERM, SIGKILL, Redis dying) leaves every rule either untouched (the next pass
+evaluates it again) or moved with its event recorded. Workers fan each event out to the
+rule's subscribers (fanout.py); mutes and the daily cap apply there, per destination.
 """
 
 from __future__ import annotations
@@ -10,73 +13,60 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import datetime
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.alerts.chart_for import alert_chart
 from services.alerts.conditions import Observation, observation, observe_all, rule_series
-from services.alerts.events import AlertEvent
-from services.alerts.messages import alert_text, limit_text
-from services.alerts.state import Transition, step
+from services.alerts.events import RuleEvent
+from services.alerts.leader import Fence, LeaderLost
+from services.alerts.messages import alert_text
+from services.alerts.state import AlertState, Transition, changed, step
 from services.alerts.state_store import AlertStateStore
 from services.alerts.subscriptions import AlertRule, Subscriptions
-from services.keys import Keys
 from services.metrics.catalog import MetricCatalog
 from services.metrics.common import sources_of
 from services.series import MarketData
 from services.store import MetricStore
 
 logger = logging.getLogger(__name__)
-COUNT_TTL = timedelta(days=2)
-
-
-class Outbox(Protocol):
-    async def append(self, event: AlertEvent) -> object: ...  # e.g. the stream entry id
 
 
 @dataclass(frozen=True)
 class RuleReading:
-    """What one rule sees in this collection, shared by all its subscribers."""
+    """What one rule sees in this collection."""
 
     observation: Observation | None
     sources: str
 
 
 class AlertEvaluator:
-    def __init__(self, redis: Redis, keys: Keys, subscriptions: Subscriptions,
-                 store: MetricStore, catalog: MetricCatalog, outbox: Outbox,
-                 max_alerts_per_day: int) -> None:
-        self.redis = redis
-        self.keys = keys
-        self.subscriptions = subscriptions
-        self.states = AlertStateStore(redis, keys)
-        self.store = store
-        self.catalog = catalog
-        self.outbox = outbox
-        self.max_alerts_per_day = max_alerts_per_day
+    def __init__(self, subscriptions: Subscriptions, states: AlertStateStore,
+                 store: MetricStore, catalog: MetricCatalog) -> None:
+        self.subscriptions, self.states = subscriptions, states
+        self.store, self.catalog = store, catalog
 
-    async def evaluate(self, now: datetime) -> list[AlertEvent]:
-        """One pass over every rule with subscribers; returns the events handed out."""
-        targets = []
-        for rule in await self.subscriptions.all_rules():
-            dests = sorted(await self.subscriptions.subscribers(rule.id))
-            if dests:
-                targets.append((rule, dests))
-        targets = [(r, d) for r, d in targets if self._known(r)]
-        keys = self.catalog.inputs(m for rule, _ in targets for m in rule.rule.metrics)
+    async def evaluate(self, now: datetime, fence: Fence | None = None) -> list[RuleEvent]:
+        """One pass over every rule with subscribers; returns the events committed. With a
+        `fence`, every write checks the leader's token (LeaderLost when it is gone)."""
+        rules = [r for r in await self.subscriptions.subscribed_rules() if self._known(r)]
+        keys = self.catalog.inputs(m for rule in rules for m in rule.rule.metrics)
         data = await self.store.load_history(keys)
-        readings = await asyncio.to_thread(self._read_all, [r for r, _ in targets], data)
-        events: list[AlertEvent] = []
-        for rule, dests in targets:
+        readings = await asyncio.to_thread(self._read_all, rules, data)
+        states = await self.states.load_for_update([r.id for r in rules])
+        events: list[RuleEvent] = []
+        for rule in rules:
+            stored, prev = states[rule.id]
             try:
-                events += await self._evaluate_rule(rule, dests, readings[rule.id], now)
-            except RedisError:
-                raise  # the store is gone for every rule: end the pass, the next one retries
+                event = await self._evaluate_rule(rule, stored, prev, readings[rule.id], now,
+                                                  fence)
+            except (RedisError, LeaderLost):
+                raise  # the store or the lock is gone for every rule: end the pass
             except Exception:
                 logger.exception("alert rule failed: rule=%s", rule.id)
+                continue
+            if event is not None:
+                events.append(event)
         return events
 
     def _read_all(self, rules: list[AlertRule], data: MarketData) -> dict[str, RuleReading]:
@@ -95,54 +85,35 @@ class AlertEvaluator:
             logger.warning("alert rule skipped: rule=%s unknown metric=%s", rule.id, missing[0])
         return not missing
 
-    async def _evaluate_rule(self, rule: AlertRule, dests: list[str], reading: RuleReading,
-                             now: datetime) -> list[AlertEvent]:
-        obs = reading.observation
-        if obs is None:
-            return []
-        changes = await self.states.update(
-            rule.id, dests, lambda _dest, prev: step(rule.rule, prev, obs, now))
-        events: list[AlertEvent] = []
-        for dest, change in changes:
-            try:
-                events += await self._deliver(rule, dest, change, reading, now)
-            except RedisError:
-                raise
-            except Exception:
-                logger.exception("alert delivery failed: rule=%s destination=%s", rule.id, dest)
-        return events
+    async def _evaluate_rule(self, rule: AlertRule, stored: str, prev: AlertState | None,
+                             reading: RuleReading, now: datetime,
+                             fence: Fence | None) -> RuleEvent | None:
+        if reading.observation is None:
+            return None
+        new, change = step(rule.rule, prev, reading.observation, now)
+        if stored and not changed(prev, new):
+            return None
+        event = self._event(rule, change, reading, now) if change else None
+        if fence is not None:
+            fence.check()
+        result = await self.states.commit(rule.id, stored, new,
+                                          event.to_json() if event else "", fence)
+        if result == "fenced":
+            raise LeaderLost(f"leader lock {fence.key if fence else ''} is no longer ours")
+        if result == "conflict":  # another evaluator moved it first; it emitted the event
+            logger.info("alert state changed meanwhile: rule=%s", rule.id)
+            return None
+        if event is not None:
+            logger.info("alert %s: rule=%s value=%s event_id=%s", event.kind, rule.id,
+                        change.value if change else "", event.event_id)
+        return event
 
-    async def _deliver(self, rule: AlertRule, dest: str, change: Transition,
-                       reading: RuleReading, now: datetime) -> list[AlertEvent]:
-        logger.info("alert %s: rule=%s destination=%s value=%s", change.kind, rule.id, dest,
-                    change.value)
-        event = AlertEvent(
+    @staticmethod
+    def _event(rule: AlertRule, change: Transition, reading: RuleReading,
+               now: datetime) -> RuleEvent:
+        return RuleEvent(
             event_id=f"{rule.id}|{change.kind}|{now.isoformat()}", rule_id=rule.id,
-            kind=change.kind, destination=dest, created_at=now.isoformat(),
+            kind=change.kind, created_at=now.isoformat(),
             text=alert_text(rule.id, rule.rule, change, reading.sources,
                             change.point.isoformat(), rule.description),
-            chart=alert_chart(rule.rule.metrics, dest),
-        )
-        admitted = await self._admit(dest, now)
-        out = [event] if admitted == "send" else []
-        if admitted == "limit":
-            day = now.date().isoformat()
-            out = [AlertEvent(f"limit|{day}", "", "limit", dest,
-                              limit_text(self.max_alerts_per_day, day), now.isoformat())]
-        for item in out:
-            await self.outbox.append(item)
-        return out
-
-    async def _admit(self, dest: str, now: datetime) -> str:
-        """'send', 'limit' (the one notice that the daily cap was hit) or 'drop'."""
-        if await self.redis.exists(self.keys.alert_mute(dest)):
-            logger.info("alert muted: destination=%s", dest)
-            return "drop"
-        key = self.keys.alert_daily_count(dest, now.date().isoformat())
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.incr(key)
-        pipe.expire(key, COUNT_TTL)
-        count, _ = await pipe.execute()
-        if count <= self.max_alerts_per_day:
-            return "send"
-        return "limit" if count == self.max_alerts_per_day + 1 else "drop"
+            metrics=tuple(rule.rule.metrics))

@@ -39,3 +39,25 @@ class AlertEvent:
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> AlertEvent:
         return cls(**json.loads(fields["event"]))
+
+
+@dataclass(frozen=True)
+class RuleEvent:
+    """One rule transition, written by the evaluator with the rule's new state; workers
+    fan it out to the rule's subscribers as one AlertEvent each (same `event_id`)."""
+
+    event_id: str
+    rule_id: str
+    kind: str
+    text: str
+    created_at: str
+    metrics: tuple[str, ...] = ()  # the rule's metrics: which chart to attach
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> RuleEvent:
+        body = json.loads(raw)
+        body["metrics"] = tuple(body.get("metrics", ()))
+        return cls(**body)

@@ -4,8 +4,12 @@ Per entry: wait for the chat's turn and one of its platform's send slots; take t
 lease on the (event, destination) marker, which also tells whether it was sent already (then
 just XACK); right before the send, take the platform-wide pacing slot (one schedule in Redis
 shared by all workers, see pacing.py); send; on success write "sent" and XACK in one
-transaction. Entries in hand are touched so no other worker reclaims them; a dead worker's
-entries go idle and `claim_stale` hands them to a live one.
+transaction. Each worker keeps a heartbeat; a worker whose heartbeat is gone is dead, and a
+live one takes its entries over at once, its send leases included (`reclaim_dead`, within
+about the heartbeat's 5 s TTL). Entries in hand are also touched, so that only an entry
+untouched for `min_idle_ms` (a worker alive but stuck) is taken by `claim_stale`.
+
+The same loop runs the fan-out (fanout.py): rule events become one entry per subscriber.
 
 The crash window: a worker killed after the platform accepted a message but before the
 "sent" transaction leaves its lease behind. The reclaiming worker waits the lease out, then
@@ -38,10 +42,12 @@ from services.alerts.attempts import (
     OnMigrated,
 )
 from services.alerts.delivery import Sender
+from services.alerts.fanout import FanOut
+from services.alerts.heartbeat import Heartbeat
 from services.alerts.outbox import OutboxEntry, RedisOutbox
 from services.alerts.outcomes import DeadLetter, Final
 from services.alerts.pacing import Pacer, SharedSchedule
-from services.clock import SYSTEM_CLOCK, Clock, wait_any
+from services.clock import SYSTEM_CLOCK, Clock, wait_any, wait_event
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +58,12 @@ class Notifier:
     def __init__(self, outbox: RedisOutbox, senders: Mapping[str, Sender], pacer: Pacer, *,
                  consumer: str, on_gone: OnGone, on_migrated: OnMigrated,
                  settings: NotifierSettings | None = None,
-                 charts: ChartLoader | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
-        self.outbox, self.consumer, self.clock = outbox, consumer, clock
+                 charts: ChartLoader | None = None, clock: Clock = SYSTEM_CLOCK,
+                 fanout: FanOut | None = None) -> None:
+        self.outbox, self.consumer, self.clock, self.fanout = outbox, consumer, clock, fanout
         self.settings = settings or NotifierSettings()
+        self.heartbeat = Heartbeat(outbox.redis, outbox.keys, consumer,
+                                   self.settings.heartbeat_ttl_ms, clock)
         if self.settings.shared_pacing:
             pacer.share(SharedSchedule(outbox.redis, outbox.keys, clock=pacer.clock))
         self.delivery = EntryDelivery(
@@ -64,13 +73,17 @@ class Notifier:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # The latest outcomes, newest last: what an operator (or a test) reads back.
         self.recent: deque[tuple[OutboxEntry, Final]] = deque(maxlen=1000)
-        self._next_claim = 0.0
+        self._next_claim = self._next_reclaim = 0.0
         self.redis_down = False  # between a failed Redis call and the next one that works
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop`. Redis being down (at start too) is waited out with one
-        warning per outage; a consumer group lost with the data (NOGROUP) is re-created."""
+        """Fan out and deliver until `stop`. Redis being down (at start too) is waited out
+        with one warning per outage; a consumer group lost with the data (NOGROUP) is
+        re-created. On stop the fan-out finishes its batch in hand."""
         toucher = asyncio.create_task(self._touch_forever())
+        beating = asyncio.create_task(self.heartbeat.run())
+        fanning = (asyncio.create_task(self._fan_out_forever(self.fanout, stop))
+                   if self.fanout else None)
         grouped, down = False, False
         try:
             while not stop.is_set():
@@ -91,12 +104,39 @@ class Notifier:
                         logger.info("notifier: Redis back consumer=%s", self.consumer)
                     down = self.redis_down = False
         finally:
+            if fanning is not None and self.fanout is not None:
+                self.fanout.stopping = True
+                await wait_any(self.clock, self.settings.grace_s, fanning)
+                fanning.cancel()
             await self._finish(toucher, self.settings.grace_s)
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)
+            await self.heartbeat.stop()
+
+    async def _fan_out_forever(self, fanout: FanOut, stop: asyncio.Event) -> None:
+        grouped = False
+        while not stop.is_set():
+            try:
+                if not grouped:
+                    await fanout.ensure_group()
+                    grouped = True
+                await fanout.step(self.settings.block_ms)
+            except RedisError as exc:  # the delivery loop logs the outage once
+                grouped = grouped and "NOGROUP" not in str(exc)
+                logger.debug("fan-out: Redis unavailable: %s", exc)
+                await wait_event(self.clock, stop, self.settings.redis_retry_s)
+            except Exception:
+                logger.exception("fan-out failed; retrying")
+                await wait_event(self.clock, stop, self.settings.redis_retry_s)
 
     async def drain_once(self) -> int:
-        """Deliver everything in the outbox now (stale entries included); return how many."""
+        """Fan out every rule event, then deliver everything in the outbox now (stale
+        entries included); return how many entries were delivered."""
+        if self.fanout is not None:
+            await self.fanout.drain_once()
         await self.outbox.ensure_group()
-        self._next_claim = 0.0
+        await self.heartbeat.beat()
+        self._next_claim = self._next_reclaim = 0.0
         self.redis_down = False  # between a failed Redis call and the next one that works
         toucher = asyncio.create_task(self._touch_forever())
         handled = 0
@@ -115,6 +155,10 @@ class Notifier:
     async def _fill(self, block_ms: int | None) -> int:
         room = self.settings.max_in_hand - len(self._tasks)
         added = 0
+        if room > 0 and self.clock.monotonic() >= self._next_reclaim:
+            self._next_reclaim = self.clock.monotonic() + self.settings.heartbeat_ttl_ms / 5000
+            added += self._dispatch(await self.outbox.reclaim_dead(self.consumer, room))
+            room = self.settings.max_in_hand - len(self._tasks)
         if room > 0 and self.clock.monotonic() >= self._next_claim:
             self._next_claim = self.clock.monotonic() + self.settings.min_idle_ms / 2000
             added += self._dispatch(await self.outbox.claim_stale(

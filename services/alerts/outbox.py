@@ -1,9 +1,13 @@
 """The alert outbox: a Redis Stream read through a consumer group, with delivery markers.
 
-An entry stays pending until a notifier acknowledges it, so a crashed worker's entries are
-reclaimed by another (`claim_stale`). Each (event, destination) has one marker key: a short
-send lease while a send is in flight, then "sent" (with a long TTL) written in the same
-transaction as the XACK, so a reclaimed entry that was already delivered is not re-sent.
+Entries arrive in batches from the fan-out (`append_batch`, written with the fan-out's
+cursor in one script) or one by one (digests). An entry stays pending until a notifier
+acknowledges it, and is deleted then (bounded growth). A dead worker's entries are
+reclaimed by a live one as soon as its heartbeat is gone (`reclaim_dead`), or after
+`min_idle_ms` untouched (`claim_stale`, for a worker alive but stuck). Each (event,
+destination) has one marker key: a short send lease while a send is in flight, then
+"sent" (with a long TTL) written in the same transaction as the XACK, so a reclaimed entry
+that was already delivered is not re-sent.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from services.alerts.events import AlertEvent
+from services.alerts.fanout import Progress
+from services.alerts.heartbeat import reclaim_dead
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
@@ -36,7 +42,10 @@ if held == 'sent' then return {'sent', 0} end
 if held then
   local owner, deadline = string.match(held, '^(.*)|(%d+)$')
   if owner ~= ARGV[1] then
-    if deadline and tonumber(deadline) > now then return {'busy', tonumber(deadline) - now} end
+    local dead = ARGV[4] ~= '' and owner and string.sub(owner, 1, #ARGV[4]) == ARGV[4]
+    if deadline and tonumber(deadline) > now and not dead then
+      return {'busy', tonumber(deadline) - now}
+    end
     status = 'taken-over'
   end
 end
@@ -49,6 +58,16 @@ if held and string.sub(held, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
   return redis.call('del', KEYS[1])
 end
 return 0
+"""
+# KEYS[1] the progress key, KEYS[2] the stream; ARGV: expected, next, ttl s, maxlen, events.
+_APPEND_BATCH = """
+local current = redis.call('get', KEYS[1]) or ''
+if current ~= ARGV[1] then return -1 end
+for i = 5, #ARGV do
+  redis.call('xadd', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'event', ARGV[i])
+end
+redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return #ARGV - 4
 """
 LeaseStatus = Literal["ours", "taken-over", "sent", "busy"]
 
@@ -67,6 +86,7 @@ class OutboxEntry:
     entry_id: str
     event: AlertEvent | None  # None when the entry's fields cannot be read
     deliveries: int = 1  # how many times the group has handed this entry out
+    dead_owner: str = ""  # the dead worker it was reclaimed from: its lease is void
 
 
 @dataclass(frozen=True)
@@ -77,12 +97,13 @@ class DeadLetter:
     at: str
 
 
-def _parse(entry_id: str, fields: dict[str, str], deliveries: int = 1) -> OutboxEntry:
+def _parse(entry_id: str, fields: dict[str, str], deliveries: int = 1,
+           dead_owner: str = "") -> OutboxEntry:
     try:
-        return OutboxEntry(entry_id, AlertEvent.from_fields(fields), deliveries)
+        return OutboxEntry(entry_id, AlertEvent.from_fields(fields), deliveries, dead_owner)
     except (KeyError, TypeError, ValueError):
         logger.warning("outbox: unreadable entry entry_id=%s", entry_id)
-        return OutboxEntry(entry_id, None, deliveries)
+        return OutboxEntry(entry_id, None, deliveries, dead_owner)
 
 
 class RedisOutbox:
@@ -92,10 +113,20 @@ class RedisOutbox:
         self.stream = keys.alert_outbox()
         self._lease = redis.register_script(_LEASE)
         self._release = redis.register_script(_RELEASE)
+        self._append_batch = redis.register_script(_APPEND_BATCH)
 
     async def append(self, event: AlertEvent) -> str:
         fields: dict[Any, Any] = event.to_fields()
         return str(await self.redis.xadd(self.stream, fields, maxlen=self.max_length))
+
+    async def append_batch(self, events: list[AlertEvent], progress: Progress) -> bool:
+        """Append `events` and advance the fan-out cursor, atomically, if the cursor is
+        still `progress.expected`; False (nothing written) when someone moved it first."""
+        written = await self._append_batch(
+            keys=[progress.key, self.stream],
+            args=[progress.expected, progress.next, progress.ttl_s, self.max_length,
+                  *(e.to_fields()["event"] for e in events)])
+        return int(written) >= 0
 
     async def ensure_group(self) -> None:
         try:  # from id 0, so events appended before the first worker started are delivered
@@ -129,6 +160,16 @@ class RedisOutbox:
         return [_parse(i, f, rows[0]["times_delivered"] if rows else 1)
                 for (i, f), rows in zip(claimed, pending, strict=True)]
 
+    async def reclaim_dead(self, consumer: str, count: int) -> list[OutboxEntry]:
+        """Take over the entries of workers whose heartbeat is gone."""
+        claimed = await reclaim_dead(self.redis, self.keys, self.stream, self.group, consumer,
+                                     count)
+        gone = [c.entry_id for c in claimed if c.fields is None]
+        if gone:
+            await self.redis.xack(self.stream, self.group, *gone)
+        return [_parse(c.entry_id, c.fields, c.deliveries, c.dead_consumer)
+                for c in claimed if c.fields is not None]
+
     async def touch(self, consumer: str, entry_ids: list[str]) -> None:
         """Reset the idle time of entries still being worked on, so no one reclaims them."""
         if entry_ids:
@@ -136,16 +177,20 @@ class RedisOutbox:
             await self.redis.xclaim(self.stream, self.group, consumer, 0, ids, justid=True)
 
     async def ack(self, entry_id: str) -> None:
-        await self.redis.xack(self.stream, self.group, entry_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.stream, self.group, entry_id)
+            pipe.xdel(self.stream, entry_id)
+            await pipe.execute()
 
     async def is_sent(self, event: AlertEvent) -> bool:
         return await self.redis.get(self._marker(event)) == SENT
 
     async def lease(self, event: AlertEvent, owner: str, lease_ms: int,
-                    keep_s: int = 86_400) -> Lease:
-        """Take or renew the send lease of this (event, destination) for `lease_ms`."""
+                    keep_s: int = 86_400, dead_owner: str = "") -> Lease:
+        """Take or renew the send lease of this (event, destination) for `lease_ms`; a
+        lease held under `dead_owner` (a worker whose heartbeat is gone) is taken over."""
         status, wait_ms = await self._lease(keys=[self._marker(event)],
-                                            args=[owner, lease_ms, keep_s])
+                                            args=[owner, lease_ms, keep_s, dead_owner])
         return Lease(status, int(wait_ms))
 
     async def release(self, event: AlertEvent, owner: str) -> None:
@@ -155,6 +200,7 @@ class RedisOutbox:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(self._marker(event), SENT, ex=ttl_s)
             pipe.xack(self.stream, self.group, entry_id)
+            pipe.xdel(self.stream, entry_id)
             await pipe.execute()
 
     async def dead_letter(self, entry_id: str, event: AlertEvent | None, reason: str) -> None:
@@ -165,6 +211,7 @@ class RedisOutbox:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self.keys.alert_dead_letters(), record, maxlen=DEAD_LETTER_MAX_LENGTH)
             pipe.xack(self.stream, self.group, entry_id)
+            pipe.xdel(self.stream, entry_id)
             await pipe.execute()
 
     async def pending_count(self) -> int:

@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from redis.asyncio import Redis
 
+from services.alerts.admission import Admission
 from services.alerts.conditions import Observation, observation, observe_all, rule_series
 from services.alerts.config import AlertsConfig
 from services.alerts.dormant import Parked
-from services.alerts.evaluator import AlertEvaluator, Outbox
+from services.alerts.evaluator import AlertEvaluator
+from services.alerts.fanout import DeliverySink, FanOut
 from services.alerts.now import standing
 from services.alerts.rule_chart import draw_rule_chart
 from services.alerts.rules import RuleError, parse_duration, parse_rule
@@ -60,10 +62,15 @@ class AlertService:
         self.subscriptions = Subscriptions(redis, keys, defaults)
         self.states = AlertStateStore(redis, keys)
 
-    def evaluator(self, store: MetricStore, outbox: Outbox) -> AlertEvaluator:
+    def evaluator(self, store: MetricStore) -> AlertEvaluator:
         """The evaluator over these rules, reading metric history from `store`."""
-        return AlertEvaluator(self.redis, self.keys, self.subscriptions, store, self.catalog,
-                              outbox, self.config.max_alerts_per_day)
+        return AlertEvaluator(self.subscriptions, self.states, store, self.catalog)
+
+    def fanout(self, sink: DeliverySink, consumer: str, batch_size: int = 500) -> FanOut:
+        """Rule events -> one outbox entry per subscriber (mutes and daily cap applied)."""
+        return FanOut(self.redis, self.keys, self.subscriptions, sink,
+                      Admission(self.redis, self.keys, self.config.max_alerts_per_day),
+                      consumer=consumer, batch_size=batch_size)
 
     async def find_rule(self, rule_id: str, dest: str | None = None) -> AlertRule:
         """A rule by id: among those `dest` sees, or any rule when dest is None."""
@@ -114,7 +121,7 @@ class AlertService:
         """(rule id, where it stands now) for rules this chat sees."""
         rules = [r for r in await self.subscriptions.visible_rules(dest) if r.id in rule_ids]
         seen = await self.observe(rules)
-        states = await self.states.load([r.id for r in rules], dest)
+        states = await self.states.load([r.id for r in rules])  # one state per rule
         return [(r.id, standing(r.rule, seen[r.id], states.get(r.id))) for r in rules]
 
     def metrics(self) -> list[MetricDef]:
@@ -123,7 +130,7 @@ class AlertService:
     async def overview(self, dest: str) -> ChatAlerts:
         rules = await self.subscriptions.visible_rules(dest)
         subscribed = await self.subscriptions.subscribed(dest)
-        states = await self.states.load([r.id for r in rules], dest)
+        states = await self.states.load([r.id for r in rules if r.id in subscribed])
         rows = tuple(RuleStatus(r, r.id in subscribed, states.get(r.id)) for r in rules)
         return ChatAlerts(rows, await self.subscriptions.muted_for(dest),
                           sum(1 for r in rules if r.owner),

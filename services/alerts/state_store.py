@@ -1,80 +1,88 @@
-"""Alert state per (rule, destination) in the alert_state hash, written with WATCH/MULTI.
+"""One alert state per rule, and its transition event written with it in one Lua script.
 
-A transition is emitted only by the evaluator whose compare-and-set committed, so two
-evaluators running at once emit each event once (the loser re-reads and finds nothing new).
+`commit` is a compare-and-set: the rule's state changes only if it is still what the
+evaluator read, and in the same script (so atomically, and on one cluster slot: every key
+here carries the `{a}` tag) the transition is appended to the rule-event stream and the
+leader's fencing token is checked. A state change without its event, or an event without
+its state, cannot exist; an evaluator that lost its lock writes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal
 
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
-from services.alerts.state import AlertState, changed
+from services.alerts.leader import Fence
+from services.alerts.state import AlertState
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 50
-T = TypeVar("T")
-Update = Callable[[str, AlertState | None], tuple[AlertState, T | None]]
+RULE_EVENTS_MAX_LENGTH = 1_000_000  # approximate cap, far beyond any backlog
+Committed = Literal["ok", "conflict", "fenced"]
 
-
-class StateConflict(RuntimeError):
-    """Other writers kept changing the state; this evaluation gave up (it will run again)."""
-
-
-def state_field(rule_id: str, destination: str) -> str:
-    return f"{rule_id}|{destination}"
+_COMMIT = """
+if ARGV[4] ~= '' and redis.call('get', KEYS[3]) ~= ARGV[4] then return 'fenced' end
+local current = redis.call('hget', KEYS[1], ARGV[1]) or ''
+if current ~= ARGV[2] then return 'conflict' end
+redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[5] ~= '' then
+  redis.call('xadd', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'event', ARGV[5])
+end
+return 'ok'
+"""
 
 
 class AlertStateStore:
     def __init__(self, redis: Redis, keys: Keys) -> None:
-        self.redis = redis
-        self.keys = keys
+        self.redis, self.keys = redis, keys
+        self._commit = redis.register_script(_COMMIT)
 
-    async def load(self, rule_ids: list[str], destination: str) -> dict[str, AlertState]:
+    async def load_for_update(self, rule_ids: list[str]
+                              ) -> dict[str, tuple[str, AlertState | None]]:
+        """rule id -> (the stored JSON to compare against, "" if none; the state to step
+        from). A rule without a stored state starts from the state its subscribers had
+        before states were kept per rule, so an upgrade neither re-fires nor forgets."""
         if not rule_ids:
             return {}
-        fields = [state_field(r, destination) for r in rule_ids]
-        raws = await self.redis.hmget(self.keys.alert_state(), fields)
-        return {r: AlertState.from_json(str(raw))
-                for r, raw in zip(rule_ids, raws, strict=True) if raw}
+        raws = await self.redis.hmget(self.keys.alert_rule_state(), rule_ids)
+        stored = {r: str(raw) for r, raw in zip(rule_ids, raws, strict=True) if raw}
+        legacy = await self._legacy([r for r in rule_ids if r not in stored])
+        out: dict[str, tuple[str, AlertState | None]] = {}
+        for rule_id in rule_ids:
+            raw = stored.get(rule_id) or legacy.get(rule_id)
+            out[rule_id] = (stored.get(rule_id, ""), AlertState.from_json(raw) if raw else None)
+        return out
 
-    async def update(self, rule_id: str, destinations: list[str],
-                     update: Update[T]) -> list[tuple[str, T]]:
-        """Apply `update(destination, previous)` to every destination's state atomically;
-        returns (destination, result) for the results of the committed attempt."""
-        key = self.keys.alert_state()
-        fields = [state_field(rule_id, d) for d in destinations]
-        for _ in range(MAX_ATTEMPTS):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.watch(key)
-                raws = await pipe.hmget(key, fields)
-                writes: dict[str, str] = {}
-                results: list[tuple[str, T]] = []
-                for dest, field, raw in zip(destinations, fields, raws, strict=True):
-                    prev = AlertState.from_json(str(raw)) if raw else None
-                    new, result = update(dest, prev)
-                    if changed(prev, new):
-                        writes[field] = new.to_json()
-                    if result is not None:
-                        results.append((dest, result))
-                if not writes:
-                    return results
-                pipe.multi()  # type: ignore[no-untyped-call]
-                for field, body in writes.items():
-                    pipe.hset(key, field, body)
-                try:
-                    await pipe.execute()
-                except WatchError:
-                    logger.debug("alert state changed meanwhile, retrying: rule=%s", rule_id)
-                    continue
-                return results
-        raise StateConflict(f"alert state of rule {rule_id} kept changing; try again")
+    async def load(self, rule_ids: list[str]) -> dict[str, AlertState]:
+        return {r: state for r, (_, state) in (await self.load_for_update(rule_ids)).items()
+                if state is not None}
 
-    async def forget(self, fields: list[str]) -> None:
-        if fields:
-            await self.redis.hdel(self.keys.alert_state(), *fields)
+    async def commit(self, rule_id: str, previous: str, new: AlertState, event: str,
+                     fence: Fence | None) -> Committed:
+        """Write `new` (and `event` into the rule-event stream) if the state is still
+        `previous` ("" when absent) and the fence, if any, still holds."""
+        keys = [self.keys.alert_rule_state(), self.keys.alert_rule_events(),
+                fence.key if fence else self.keys.alert_rule_state()]
+        result = await self._commit(keys=keys, args=[
+            rule_id, previous, new.to_json(), fence.token if fence else "", event,
+            RULE_EVENTS_MAX_LENGTH])
+        return str(result)  # type: ignore[return-value]
+
+    async def forget(self, rule_ids: list[str]) -> None:
+        if rule_ids:
+            await self.redis.hdel(self.keys.alert_rule_state(), *rule_ids)
+
+    async def _legacy(self, rule_ids: list[str]) -> dict[str, str]:
+        """The old per-(rule, chat) state of one subscriber, so an upgrade neither re-fires
+        a firing rule nor forgets a pending one. The first commit writes the rule's own."""
+        if not rule_ids or not await self.redis.exists(self.keys.alert_state()):
+            return {}
+        found: dict[str, str] = {}
+        for rule_id in rule_ids:
+            dest = await self.redis.srandmember(self.keys.alert_subscribers(rule_id))
+            if dest and (raw := await self.redis.hget(self.keys.alert_state(),
+                                                      f"{rule_id}|{dest!s}")):
+                found[rule_id] = str(raw)
+        return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +13,6 @@ from redis.exceptions import WatchError
 
 from services.alerts.dormant import DormantChats, Parked
 from services.alerts.rules import Rule, RuleError, parse_rule
-from services.alerts.state_store import state_field
 from services.digest.store import DigestStore
 from services.keys import Keys
 
@@ -100,8 +100,7 @@ class Subscriptions:
         pipe.delete(self.keys.alert_subscribers(rule_id))
         for sub in subscribers:
             pipe.srem(self.keys.alert_chat_rules(sub), rule_id)
-        if subscribers:
-            pipe.hdel(self.keys.alert_state(), *(state_field(rule_id, s) for s in subscribers))
+        pipe.hdel(self.keys.alert_rule_state(), rule_id)
         await pipe.execute()
         return rule
 
@@ -134,6 +133,32 @@ class Subscriptions:
     async def subscribers(self, rule_id: str) -> set[str]:
         return {str(m) for m in await self.redis.smembers(self.keys.alert_subscribers(rule_id))}
 
+    async def subscribed_rules(self) -> list[AlertRule]:
+        """Every rule with at least one subscriber (what the evaluator evaluates)."""
+        rules = await self.all_rules()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for rule in rules:
+                pipe.scard(self.keys.alert_subscribers(rule.id))
+            counts = await pipe.execute()
+        return [r for r, n in zip(rules, counts, strict=True) if n]
+
+    async def subscriber_batches(self, rule_id: str, cursor: str = "", size: int = 500
+                                 ) -> AsyncIterator[tuple[list[str], str]]:
+        """The rule's subscribers in batches of about `size`, each with the cursor to resume
+        after it ("" once the last batch is out). Start from "" or from a cursor this
+        iterator gave. A subscriber present throughout is yielded at least once; one
+        added or removed meanwhile may or may not be. The cursor is opaque to callers, so
+        the subscriber sets can be re-keyed (sharded) behind it."""
+        position = int(cursor or 0)
+        while True:
+            reply = await self.redis.sscan(self.keys.alert_subscribers(rule_id), position,
+                                           count=size)
+            position, members = int(reply[0]), [str(m) for m in reply[1]]
+            if members or not position:
+                yield members, str(position) if position else ""
+            if not position:
+                return
+
     async def mute(self, dest: str, span: timedelta) -> None:
         await self.redis.set(self.keys.alert_mute(dest), "1", ex=span)
 
@@ -145,9 +170,8 @@ class Subscriptions:
         return timedelta(seconds=ttl) if ttl > 0 else None
 
     async def move_destination(self, old: str, new: str) -> None:
-        """A migrated chat (Telegram group -> supergroup) keeps rules, state, mute, digest."""
+        """A migrated chat (Telegram group -> supergroup) keeps rules, mute, digest."""
         rule_ids = await self.subscribed(old)
-        states = await self._states_of(old)
         owned = [r for r in await self.custom_rules() if r.owner == old]
         ttl = await self.redis.ttl(self.keys.alert_mute(old))
         pipe = self.redis.pipeline(transaction=True)
@@ -157,9 +181,6 @@ class Subscriptions:
         if rule_ids:
             pipe.sadd(self.keys.alert_chat_rules(new), *rule_ids)
         pipe.delete(self.keys.alert_chat_rules(old))
-        for rule_id, body in states.items():
-            pipe.hset(self.keys.alert_state(), state_field(rule_id, new), body)
-            pipe.hdel(self.keys.alert_state(), state_field(rule_id, old))
         for rule in owned:
             moved = AlertRule(rule.id, rule.rule, rule.description, new)
             pipe.hset(self.keys.alert_rules(), rule.id, moved.to_json())
@@ -190,26 +211,15 @@ class Subscriptions:
         """Forget a chat's subscriptions, rules, states, mute and digest (a chat parked for
         30 days; see park_destination for one that just went)."""
         rule_ids = await self.subscribed(dest)
-        states = await self._states_of(dest)
         owned = [r.id for r in await self.custom_rules() if r.owner == dest]
         pipe = self.redis.pipeline(transaction=True)
         for rule_id in rule_ids:
             pipe.srem(self.keys.alert_subscribers(rule_id), dest)
         pipe.delete(self.keys.alert_chat_rules(dest), self.keys.alert_mute(dest))
-        if states:
-            pipe.hdel(self.keys.alert_state(), *(state_field(r, dest) for r in states))
         if owned:
             pipe.hdel(self.keys.alert_rules(), *owned)
             pipe.delete(*(self.keys.alert_subscribers(r) for r in owned))
+            pipe.hdel(self.keys.alert_rule_state(), *owned)
         await pipe.execute()
         await self.digests.drop(dest)
         logger.info("alert destination dropped: dest=%s rules=%d", dest, len(rule_ids))
-
-    async def _states_of(self, dest: str) -> dict[str, str]:
-        """rule id -> raw state JSON of every state this destination has."""
-        suffix = f"|{dest}"
-        found = {}
-        async for field, body in self.redis.hscan_iter(self.keys.alert_state()):
-            if field.endswith(suffix):
-                found[field[: -len(suffix)]] = body
-        return found

@@ -48,7 +48,9 @@ async def test_a_telegram_firing_arrives_with_its_chart_and_the_console_gets_non
         added = await app.registry.run_text(app.context(chat),
                                             "/alert add btc.drawdown below -10")
         assert not added.error, added.title
-    events = await evaluate_once(app, build_evaluator(app))
+    assert app.hub.alerts is not None and app.outbox is not None
+    await evaluate_once(app, build_evaluator(app))
+    events = await app.hub.alerts.fanout(app.outbox, "fan-out").drain_once()
     assert {e.destination: (e.kind, e.chart) for e in events} == {
         "telegram:4242": ("firing", "btc"), "console:console": ("firing", "")}
     [telegram_event] = [e for e in events if e.destination == "telegram:4242"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from redis.asyncio import Redis
 
+from bot.app import App
 from services.alerts.config import AlertsConfig, DefaultRule
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.events import AlertEvent
+from services.alerts.fanout import FanOut
+from services.alerts.outbox import RedisOutbox
 from services.alerts.service import AlertService
 from services.baskets import Baskets
 from services.engine import build_catalog
@@ -36,11 +41,37 @@ def alerts_service(redis: Redis, prefix: str, *rules: tuple[str, str],
                         build_catalog(Baskets(), ThesisConfig()))
 
 
+@dataclass
+class EvaluateAndFanOut:
+    """An evaluation pass followed by the fan-out of its rule events, as the collector and
+    a worker do it: the per-destination events also land in `outbox.events`."""
+
+    evaluator: AlertEvaluator
+    fanout: FanOut
+    outbox: ListOutbox
+
+    async def evaluate(self, now: datetime) -> list[AlertEvent]:
+        await self.evaluator.evaluate(now)
+        events = await self.fanout.drain_once()
+        self.outbox.events += events
+        return events
+
+
 def evaluator(service: AlertService, redis: Redis, prefix: str,
-              outbox: ListOutbox) -> AlertEvaluator:
-    return service.evaluator(MetricStore(redis, Keys(prefix + "m:")), outbox)
+              outbox: ListOutbox) -> EvaluateAndFanOut:
+    evaluate = service.evaluator(MetricStore(redis, Keys(prefix + "m:")))
+    fanout = service.fanout(RedisOutbox(redis, Keys(prefix)), f"test-{uuid.uuid4().hex[:6]}")
+    return EvaluateAndFanOut(evaluate, fanout, outbox)
 
 
 async def save_btc(redis: Redis, prefix: str, points: dict[str, float]) -> None:
     store = MetricStore(redis, Keys(prefix + "m:"))
     await store.save_history({"BTC": series("BTC", points, "Coinbase")})
+
+
+def app_evaluator(app: App, outbox: ListOutbox) -> EvaluateAndFanOut:
+    """The app's own evaluator, followed by a fan-out into the app's Redis outbox."""
+    if app.hub.alerts is None or app.outbox is None:
+        raise RuntimeError("alerts are not wired in this app")
+    evaluate = app.hub.alerts.evaluator(app.store)
+    return EvaluateAndFanOut(evaluate, app.hub.alerts.fanout(app.outbox, "test"), outbox)

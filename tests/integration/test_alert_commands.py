@@ -13,7 +13,7 @@ from bot.text import render_text
 from handlers.registry import Chat
 from services.settings import Secrets, Settings, StoreSettings
 from tests.conftest import connect_real_redis, drop_prefix
-from tests.integration.alert_fixtures import ListOutbox
+from tests.integration.alert_fixtures import ListOutbox, app_evaluator
 
 pytestmark = pytest.mark.redis
 ADMIN = Chat("telegram", "-100500", "7", is_group=True)
@@ -76,7 +76,7 @@ async def test_subscribed_chat_gets_the_alert_message(app: App) -> None:
     await ask(app, "/alert add btc.price above 1000")
     assert app.hub.alerts is not None
     outbox = ListOutbox()
-    evaluator = app.hub.alerts.evaluator(app.store, outbox)
+    evaluator = app_evaluator(app, outbox)
     events = await evaluator.evaluate(datetime(2026, 5, 30, 8, tzinfo=UTC))
     assert [(e.rule_id, e.destination, e.kind) for e in events] == [
         ("c1", "telegram:-100500", "firing")]

@@ -121,7 +121,7 @@ async def test_daily_cap_sends_one_limit_notice_then_drops(
     events = await evaluator(service, redis, test_prefix, ListOutbox()).evaluate(NOW)
     assert [e.kind for e in events] == ["firing", "firing", "limit"]
     assert "Daily alert limit reached (2 alerts on 2024-01-03 UTC)" in events[-1].text
-    ttl = await redis.ttl(f"{test_prefix}{{a}}:count:{TG}:2024-01-03")
+    ttl = await redis.ttl(f"{test_prefix}{{a}}:day:{TG}:2024-01-03")
     assert 0 < ttl <= 2 * 86400
 
 

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import HttpSender
 from services.alerts.events import AlertEvent
+from services.alerts.heartbeat import Heartbeat
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.outcomes import AlreadySent, Final, Sent
@@ -107,28 +108,46 @@ async def test_reclaimed_entry_already_sent_is_not_sent_again(rig: Rig) -> None:
 async def test_a_fresh_entry_of_another_worker_is_not_reclaimed(rig: Rig) -> None:
     await rig.append(event(1))
     await rig.outbox.read("alive", count=10)  # another worker is on it
+    await Heartbeat(rig.outbox.redis, rig.outbox.keys, "alive").beat()
     assert await rig.notifier(replace(FAST, min_idle_ms=60_000)).drain_once() == 0
     assert rig.standin.received == []
     assert await rig.outbox.pending_count() == 1
 
 
-async def test_lease_of_a_worker_killed_mid_send_is_waited_out(rig: Rig) -> None:
+async def test_lease_of_a_stuck_worker_is_waited_out(rig: Rig) -> None:
+    """A worker whose heartbeat still beats but that stopped touching its entry: the entry
+    is reclaimed after `min_idle_ms`, and its send lease is waited out."""
     await rig.append(event(1))
-    await rig.outbox.read("crashed", count=10)
-    await rig.outbox.lease(event(1), "crashed:abc", 60_000)  # it died while sending
-    await untouched_for(rig.outbox, "crashed", FAST.min_idle_ms + 50)
+    await rig.outbox.read("stuck", count=10)
+    await Heartbeat(rig.outbox.redis, rig.outbox.keys, "stuck", ttl_ms=600_000).beat()
+    await rig.outbox.lease(event(1), "stuck:abc", 60_000)  # it stalled while sending
+    await untouched_for(rig.outbox, "stuck", FAST.min_idle_ms + 50)
     clock = ManualClock()
     notifier = rig.notifier(clock=clock)
     drain = asyncio.create_task(notifier.drain_once())
     # The reclaiming worker finds the lease busy and waits (on its clock) for it to end.
     await until(lambda: any(w > 50 for w in clock.waits()))
-    assert rig.standin.received == []  # not before the dead worker's lease ran out
-    await rig.outbox.lease(event(1), "crashed:abc", 0)  # ...which it now has
+    assert rig.standin.received == []  # not before the stuck worker's lease ran out
+    await rig.outbox.lease(event(1), "stuck:abc", 0)  # ...which it now has
     clock.advance(60)
     assert await drain == 1
     [received] = rig.standin.received
     assert received.key == key(event(1))
     assert outcomes(notifier) == [Sent(possible_repeat=True)]
+
+
+async def test_a_dead_workers_entry_and_lease_are_taken_over_at_once(rig: Rig) -> None:
+    """No heartbeat: the worker is dead. Its entry is claimed without waiting for it to go
+    idle, and its send lease (a minute long) is void: the entry goes out without the
+    notifier's clock moving at all."""
+    await rig.append(event(1))
+    await rig.outbox.read("crashed", count=10)
+    await rig.outbox.lease(event(1), "crashed:abc:1-0", 60_000)  # it died while sending
+    notifier = rig.notifier(replace(FAST, min_idle_ms=600_000), clock=ManualClock())
+    assert await asyncio.wait_for(notifier.drain_once(), 30) == 1
+    assert [r.key for r in rig.standin.received] == [key(event(1))]
+    assert outcomes(notifier) == [Sent(possible_repeat=True)]
+    assert await rig.outbox.pending_count() == 0
     assert await rig.outbox.pending_count() == 0
 
 

@@ -14,6 +14,7 @@ from bot.cli import build_parser
 from bot.console import ask_once
 from services.alerts.delivery import DeliveryResult, Sender
 from services.alerts.events import AlertEvent
+from services.keys import Keys
 from services.settings import Secrets, Settings
 from tests.conftest import connect_real_redis, drop_prefix
 from tests.waiting import until
@@ -45,7 +46,8 @@ async def test_two_collectors_evaluate_once_per_collection(apps: list[App]) -> N
     await asyncio.gather(*runners)
     assert [app.collections for app in apps] in ([1, 0], [0, 1])  # the leader only
     assert [app.evaluations for app in apps] == [app.collections for app in apps]
-    assert await apps[0].redis.xlen(apps[0].outbox.stream) == 1
+    rule_events = Keys(apps[0].settings.store.prefix).alert_rule_events()
+    assert await apps[0].redis.xlen(rule_events) == 1  # one event for the one transition
 
 
 class Scripted:

@@ -30,7 +30,7 @@ from services.settings import ReplaySettings, Secrets, Settings, settings_from_d
 from services.thesis.scorecard import FAILS, HOLDS, NO_DATA, STALE, ClaimResult
 from services.thesis.service import Scorecard
 from services.windows import SINCE_2024, YTD
-from tests.integration.alert_fixtures import ListOutbox
+from tests.integration.alert_fixtures import ListOutbox, app_evaluator
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = Chat("console", "console")
@@ -254,7 +254,7 @@ async def test_a_chat_is_alerted_when_a_claim_flips(settings: Settings) -> None:
         assert not reply.error, reply.title
         assert app.hub.alerts is not None
         outbox = ListOutbox()
-        evaluator = app.hub.alerts.evaluator(app.store, outbox)
+        evaluator = app_evaluator(app, outbox)
         await evaluator.evaluate(datetime.combine(flip.day, datetime.min.time(), UTC))
     finally:
         await app.aclose()

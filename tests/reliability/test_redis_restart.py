@@ -312,13 +312,13 @@ async def test_an_outage_mid_evaluation_ends_the_pass_without_a_traceback_per_ru
                      "/alert add btc.price above 3"):
             assert not (await ask(app, text)).error, text
         evaluator = build_evaluator(app)
-        update = evaluator.states.update
+        update = evaluator.states.commit
 
         async def dies_on_first_rule(*args: Any) -> Any:
             await server.stop(signal.SIGKILL)
             return await update(*args)
 
-        evaluator.states.update = dies_on_first_rule  # type: ignore[method-assign]
+        evaluator.states.commit = dies_on_first_rule  # type: ignore[method-assign]
         caplog.clear()
         with pytest.raises(RedisError):
             await evaluator.evaluate(datetime.now(UTC))
@@ -330,8 +330,8 @@ async def test_an_outage_mid_evaluation_ends_the_pass_without_a_traceback_per_ru
         assert skipped(caplog, "collection skipped")
         assert not [r for r in caplog.records if r.exc_info]  # no traceback in the outage
         await server.start()
-        evaluator.states.update = update  # type: ignore[method-assign]
-        await until_async(lambda: outbox_holds(app, 3))
+        evaluator.states.commit = update  # type: ignore[method-assign]
+        await until_async(lambda: rule_events_hold(app, 3))
         stop.set()
         await asyncio.wait_for(loop, timeout=5)
 
@@ -341,10 +341,10 @@ def skipped(caplog: pytest.LogCaptureFixture, what: str) -> bool:
                for r in caplog.records)
 
 
-async def outbox_holds(app: App, count: int) -> bool:
-    """The evaluator's record: `count` alert events appended to the outbox."""
-    assert app.outbox is not None
+async def rule_events_hold(app: App, count: int) -> bool:
+    """The evaluator's record: `count` rule transitions recorded for the fan-out."""
     try:
-        return bool(await app.redis.xlen(app.outbox.stream) >= count)
+        stream = Keys(app.settings.store.prefix).alert_rule_events()
+        return bool(await app.redis.xlen(stream) >= count)
     except RedisError:
         return False
