@@ -1,7 +1,8 @@
 """Per destination, at fan-out: mutes and the daily cap.
 
 The cap is counted idempotently: each (destination, day) has a hash of event id -> its
-number among that day's alerts, set once (HSETNX-like, in one script on one key). A fan-out
+number among that day's alerts, set once. One script per batch reads the mutes and sets the
+numbers (its keys share the `{a}` tag; per-chat tags would need one script per slot). A fan-out
 batch that is repeated after a crash finds the same numbers and so makes the same choices:
 no alert counted twice, no second limit notice. The day is the event's own, not the clock's.
 """
@@ -20,14 +21,25 @@ from services.keys import Keys
 
 logger = logging.getLogger(__name__)
 COUNT_TTL = timedelta(days=2)
+# KEYS: (mute key, day-count key) per destination; ARGV: event id, count TTL (s).
+# Returns, per destination, 0 when muted, else the event's number among the day's alerts.
 _NUMBER = """
-local n = redis.call('hget', KEYS[1], ARGV[1])
-if not n then
-  n = redis.call('hlen', KEYS[1]) + 1
-  redis.call('hset', KEYS[1], ARGV[1], n)
-  redis.call('expire', KEYS[1], ARGV[2])
+local out = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('exists', KEYS[i]) == 1 then
+    out[#out + 1] = 0
+  else
+    local day = KEYS[i + 1]
+    local n = redis.call('hget', day, ARGV[1])
+    if not n then
+      n = redis.call('hlen', day) + 1
+      redis.call('hset', day, ARGV[1], n)
+      redis.call('expire', day, ARGV[2])
+    end
+    out[#out + 1] = tonumber(n)
+  end
 end
-return tonumber(n)
+return out
 """
 
 
@@ -44,26 +56,19 @@ class Admission:
     async def admit(self, event: RuleEvent, destinations: list[str]) -> list[AlertEvent]:
         """The messages this batch of subscribers gets: the alert, the one notice that the
         day's cap was reached, or nothing (muted, or over the cap)."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for dest in destinations:
-                pipe.exists(self.keys.alert_mute(dest))
-            muted = await pipe.execute()
-        open_ = [d for d, m in zip(destinations, muted, strict=True) if not m]
-        if len(open_) < len(destinations):
-            logger.info("alert muted: event_id=%s destinations=%d", event.event_id,
-                        len(destinations) - len(open_))
         day = event.created_at[:10]
-        ttl = int(COUNT_TTL.total_seconds())
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for dest in open_:
-                await self._number(keys=[self.keys.alert_daily_count(dest, day)],
-                                   args=[event.event_id, ttl], client=pipe)
-            numbers = await pipe.execute()
+        keys = [k for dest in destinations
+                for k in (self.keys.alert_mute(dest), self.keys.alert_daily_count(dest, day))]
+        numbers: list[int] = [int(n) for n in await self._number(
+            keys=keys, args=[event.event_id, int(COUNT_TTL.total_seconds())])]
+        muted = sum(1 for n in numbers if n == 0)
+        if muted:
+            logger.info("alert muted: event_id=%s destinations=%d", event.event_id, muted)
         out: list[AlertEvent] = []
-        for dest, number in zip(open_, numbers, strict=True):
-            if int(number) <= self.max_alerts_per_day:
+        for dest, number in zip(destinations, numbers, strict=True):
+            if 0 < number <= self.max_alerts_per_day:
                 out.append(for_destination(event, dest))
-            elif int(number) == self.max_alerts_per_day + 1:
+            elif number == self.max_alerts_per_day + 1:
                 out.append(AlertEvent(f"limit|{day}", "", "limit", dest,
                                       limit_text(self.max_alerts_per_day, day),
                                       event.created_at))

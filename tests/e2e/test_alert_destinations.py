@@ -69,7 +69,9 @@ async def test_a_group_without_photo_rights_keeps_its_setup_and_gets_text(app: A
     await command(app, GROUP, "/alert add btc.drawdown below -1")
     service = alerts_of(app)
     before = await service.subscriptions.subscribed(f"telegram:{GROUP}")
-    events = await evaluate_once(app, build_evaluator(app))
+    await evaluate_once(app, build_evaluator(app))
+    assert app.outbox is not None
+    events = await service.fanout(app.outbox, "fan-out").drain_once()
     fired = [e for e in events if e.destination == f"telegram:{GROUP}"]
     assert len(fired) >= 2
     async with running_standin() as standin:

@@ -34,7 +34,7 @@ class Recorder:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
     async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "") -> DeliveryResult:
+                   idempotency_key: str = "", event: object = None) -> DeliveryResult:
         self.sent.append((chat_id, idempotency_key))
         return DeliveryResult.ok()
 
