@@ -40,6 +40,7 @@ from services.keys import Keys
 
 logger = logging.getLogger(__name__)
 NOT_CONNECTED_WAIT_S = 2.0  # how long a send waits for its platform before "retry after"
+DRAIN_S = 5.0  # on stop, how long the leader's collection or evaluation in hand may go on
 
 
 def process_id() -> str:
@@ -146,6 +147,7 @@ async def _collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bo
 async def run_collector(app: App, stop: asyncio.Event, collect_first: bool = True) -> None:
     """Collect and evaluate while this process holds the collector lock (one leader)."""
     lock = LeaderLock(app.redis, Keys(app.settings.store.prefix), "collector", process_id())
+    lock.drain_s = DRAIN_S  # SIGTERM: the evaluation pass in hand finishes first
     await lock.run_as_leader(
         lambda: collect_and_evaluate(app, stop, collect_first, lock.fence()), stop)
 

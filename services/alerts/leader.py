@@ -69,7 +69,7 @@ class LeaderLock:
         self.key = keys.leader_lock(role)
         self.clock = clock
         self._valid_until = 0.0  # monotonic: the lease surely holds until then
-        self.drain_s = 5.0  # on stop, how long work in hand may run on
+        self.drain_s = 0.0  # on stop, how long work in hand may run on (while the lease holds)
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
@@ -123,7 +123,7 @@ class LeaderLock:
         self.leading = True
         try:
             finished = await self._hold(task, stop)
-            if finished and not task.done():  # stopping: let the pass in hand finish
+            if finished and not task.done() and self.drain_s > 0:  # let the pass finish
                 await wait_any(self.clock, max(0.0, min(
                     self.drain_s, self._valid_until - self.clock.monotonic())), task)
         finally:

@@ -57,6 +57,7 @@ async def main(url: str, prefix: str, role: str, pause_at: int, batch: int) -> i
 
         evaluator.states.commit = paused_commit  # type: ignore[method-assign]
         lock = LeaderLock(redis, Keys(prefix), "collector", "child")
+        lock.drain_s = 5.0  # as run_collector sets it
 
         async def one_pass() -> None:
             await evaluator.evaluate(NOW, lock.fence())
