@@ -30,6 +30,13 @@ from services.sources.redaction import named_secrets, redact
 logger = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 200
+MAX_BODY_BYTES = 32 * 2**20  # the largest real answer (SEC companyfacts) is a few MB
+ERROR_BODY_BYTES = 64 * 1024  # an error page is read only this far: the message is at the top
+CHUNK_BYTES = 256 * 1024
+
+
+class BodyTooLarge(SourceError):
+    """An answer over the client's size cap: refused before it fills memory."""
 
 
 class UpstreamHTTPError(SourceError):
@@ -93,6 +100,7 @@ class HttpClient:
     headers: Mapping[str, str] = field(default_factory=dict)
     retry: RetryPolicy = RetryPolicy()
     secrets: tuple[str, ...] = ()  # API keys never to be quoted back in error text
+    max_bytes: int = MAX_BODY_BYTES  # per source: a longer answer is an error, not parsed
 
     def at(self, base_url: str) -> HttpClient:
         return replace(self, base_url=base_url)
@@ -128,8 +136,8 @@ class HttpClient:
                 return body
             self._log(path, f"HTTP {status}", attempt)
             wait = self._retry_wait(status, headers, attempt, last)
-            if wait is None:
-                raise self._error(path, params, status, body, headers)
+            if wait is None:  # the error text is cleaned in a thread: never stalls the loop
+                raise await asyncio.to_thread(self._error, path, params, status, body, headers)
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -138,8 +146,32 @@ class HttpClient:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         async with self.session.get(url, params=dict(params), headers=dict(self.headers),
                                     timeout=timeout) as resp:
-            raw = await resp.read()
+            ok = 200 <= resp.status < 300
+            raw = await self._read_capped(resp, self.max_bytes if ok else ERROR_BODY_BYTES,
+                                          url, refuse=ok)
             return resp.status, raw.decode("utf-8", errors="replace"), resp.headers
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse, cap: int, url: str,
+                           refuse: bool) -> bytes:
+        """At most `cap` bytes of the body: over it, BodyTooLarge (a data answer: a cut one
+        would be wrong data) or the first `cap` bytes (an error page: only its top says
+        anything). Read in chunks, so a huge answer never sits in memory whole."""
+        declared = resp.content_length
+        name = url.partition("?")[0].rsplit("/", 1)[-1]
+        too_large = BodyTooLarge(f"{self.provider} {name}: answer over {cap / 2**20:g} MB "
+                                 "refused")
+        if refuse and declared is not None and declared > cap:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                if refuse:
+                    raise too_large
+                break
+        return b"".join(chunks)[:cap]
 
     def _retry_wait(self, status: int, headers: Mapping[str, str], attempt: int,
                     last: bool) -> float | None:
@@ -214,7 +246,7 @@ def upstream_message(body: str) -> str:
     try:
         data = json.loads(body)
     except json.JSONDecodeError:
-        return html.unescape(re.sub(r"<[^>]+>", " ", body))
+        return html.unescape(re.sub(r"<[^<>]*>", " ", body))  # linear: no run across "<"
     for path in (("chart", "error", "description"), ("error_message",),
                  ("status", "error_message"), ("error", "status", "error_message"),
                  ("error", "message"), ("message",), ("error",)):
