@@ -19,7 +19,6 @@ from services.alerts.state_store import AlertStateStore
 from services.settings import Secrets, Settings
 from services.sources.http import HttpClient, RateLimited, RateLimiter, RetryPolicy
 from services.sources.yahoo import YahooSource
-from tests.integration.alert_fixtures import ListOutbox
 from tests.standins.apis import DEMO_KEY
 from tests.standins.apps import live_app
 from tests.standins.server import StandIn, running_standin
@@ -112,11 +111,9 @@ async def test_yields_never_succeeding_stops_nothing_else(
 
         assert app.hub.alerts is not None
         await app.hub.alerts.subscribe("telegram:42")
-        outbox = ListOutbox()
-        evaluator = app.hub.alerts.evaluator(app.store, outbox)
+        evaluator = app.hub.alerts.evaluator(app.store)
         await evaluator.evaluate(datetime.combine(ASOF, datetime.min.time(), UTC))
         rules = [r.id for r in await app.hub.alerts.subscriptions.all_rules()]
-        states_by_rule = await AlertStateStore(app.redis, app.hub.alerts.keys).load(
-            rules, "telegram:42")
+        states_by_rule = await AlertStateStore(app.redis, app.hub.alerts.keys).load(rules)
     evaluated = {rule for rule, state in states_by_rule.items() if state.point is not None}
     assert evaluated >= set(rules) - {"defi-vs-tbill"}, states_by_rule
