@@ -14,6 +14,7 @@ from dotenv import load_dotenv
 from bot.alerting import console_alerts
 from bot.app import App, AsofError, build_app
 from bot.console import ask_once, run_console
+from bot.doctor import doctor_checks, log_summary
 from bot.redact import protect_logs
 from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
@@ -22,8 +23,10 @@ from services.bundle import default_config
 from services.engine import build_catalog
 from services.settings import ConfigError, Secrets, Settings, load_settings
 from services.sources import SourceError
+from services.sources.checks import FAIL
 
 logger = logging.getLogger("bot")
+ANSWER_DEADLINE_S = 3.0  # ask/console in live mode: the wait for upstreams before answering
 DEFAULT_CONFIG = default_config()
 
 
@@ -52,6 +55,8 @@ def build_parser(prog: str = "python -m bot") -> argparse.ArgumentParser:
                                                      "(non-zero on a user error)")
     ask.add_argument("text", help='the chat command, e.g. "/divergence ytd"')
     sub.add_parser("collect", parents=[data], help="compute and store every metric once")
+    sub.add_parser("doctor", help="probe every configured provider and platform; one line "
+                                  "per check with the fix, non-zero exit on a failure")
     run = sub.add_parser("run", parents=[data], help="run the bot: collector, alert "
                                                      "delivery and every configured front-end")
     run.add_argument("--role", choices=ROLES, default="all",
@@ -100,16 +105,25 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _backtest(args, settings)
     if args.command == "webhook":  # talks to Telegram only
         return await _webhook(args, settings)
-    replay = True if args.replay or args.asof else None
-    app = await build_app(settings, Secrets.from_env(), asof=args.asof, replay=replay)
+    replay = True if getattr(args, "replay", False) or getattr(args, "asof", None) else None
+    if args.command == "doctor":  # probes the live providers whatever the mode
+        replay = False
+    app = await build_app(settings, Secrets.from_env(), asof=getattr(args, "asof", None),
+                          replay=replay)
     try:
         return await _COMMANDS[args.command](app, args)
     finally:
         await app.aclose()
 
 
+def _deadline(app: App) -> float | None:
+    """Live commands answer within seconds: upstreams slower than this are left for the
+    next collection and the answer comes from stored or bundled data, marked stale."""
+    return ANSWER_DEADLINE_S if app.hub.mode == "live" else None
+
+
 async def _console(app: App, _args: argparse.Namespace) -> int:
-    await app.refresh()
+    await app.refresh(deadline=_deadline(app))
     check_alerts = console_alerts(app)
     await check_alerts()
     await run_console(app, check_alerts)
@@ -117,14 +131,14 @@ async def _console(app: App, _args: argparse.Namespace) -> int:
 
 
 async def _ask(app: App, args: argparse.Namespace) -> int:
-    await app.refresh()
+    await app.refresh(deadline=_deadline(app))
     text, is_error = await ask_once(app, args.text)
     print(text)
     return 1 if is_error else 0
 
 
 async def _collect(app: App, _args: argparse.Namespace) -> int:
-    result = await app.refresh()
+    result = await app.refresh(force=True)  # asked for: every chain, due or not
     print(f"collected as of {result.asof}: fresh {', '.join(result.families_ok) or 'none'}")
     for name, reason in result.families_stale.items():
         print(f"stale {name}: {reason}")
@@ -164,7 +178,19 @@ async def _webhook(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(app: App, args: argparse.Namespace) -> int:
     from bot.runner import run_forever  # noqa: PLC0415 - imports the platform SDKs
 
+    if app.hub.mode == "live":
+        await log_summary(app, Secrets.from_env())
     return await run_forever(app, Secrets.from_env(), args.role)
 
 
-_COMMANDS = {"console": _console, "ask": _ask, "collect": _collect, "run": _run}
+async def _doctor(app: App, _args: argparse.Namespace) -> int:
+    checks = await doctor_checks(app, Secrets.from_env())
+    for check in checks:
+        print(check.line())
+    failed = sum(c.level == FAIL for c in checks)
+    print(f"{len(checks)} checks, {failed} failed")
+    return 1 if failed else 0
+
+
+_COMMANDS = {"console": _console, "ask": _ask, "collect": _collect, "run": _run,
+             "doctor": _doctor}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,8 +19,8 @@ from tests.standins.data import Market
 
 UA = "flowwatch-tests ops@example.org"
 Handler = Callable[["StandIn", web.Request], Awaitable[web.StreamResponse]]
-PREFIXES = {"fc": "yahoo", "yahoo": "yahoo", "stooq": "stooq", "tiingo": "tiingo",
-            "coinbase": "coinbase", "kraken": "kraken", "binance": "binance",
+PREFIXES = {"tg": "telegram", "fc": "yahoo", "yahoo": "yahoo", "stooq": "stooq",
+            "tiingo": "tiingo", "coinbase": "coinbase", "kraken": "kraken", "binance": "binance",
             "coingecko": "coingecko", "coingecko-pro": "coingecko",
             "stablecoins": "defillama-stablecoins", "yields": "defillama-yields",
             "llama": "defillama-fees", "fred": "fred", "sec": "sec"}
@@ -39,6 +40,8 @@ class StandIn:
     url: str = ""
     hits: list[Hit] = field(default_factory=list)
     down: set[str] = field(default_factory=set)  # providers answering 503
+    hang: set[str] = field(default_factory=set)  # providers that never answer (until close)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
     yahoo_refusing: bool = False  # 429 to everyone, as Yahoo does to a flagged IP
     stooq_key: str = "stooq-standin"
     tiingo_key: str = "tiingo-standin"
@@ -86,7 +89,8 @@ class StandIn:
 
     def app(self) -> web.Application:
         app = web.Application()
-        for path, handler in {**market.ROUTES, **apis.ROUTES}.items():
+        for path, handler in {**market.ROUTES, **apis.ROUTES,
+                              "/tg/bot{token}/getMe": telegram_get_me}.items():
             app.router.add_get(path, self._wrap(handler))
         return app
 
@@ -97,9 +101,24 @@ class StandIn:
                                  dict(request.headers)))
             if provider in self.down:
                 return web.json_response({"error": "service unavailable"}, status=503)
+            if provider in self.hang:  # a black-holed upstream: the client's limits decide
+                await self.released.wait()
+                return web.json_response({"error": "too late"}, status=504)
             return await handler(self, request)
 
         return handle
+
+
+TELEGRAM_TOKEN = "123456:standin-token"
+
+
+async def telegram_get_me(s: StandIn, request: web.Request) -> web.Response:
+    """Bot API getMe: the bot for the one valid token, 401 for any other."""
+    if request.match_info["token"] != TELEGRAM_TOKEN:
+        return web.json_response({"ok": False, "error_code": 401,
+                                  "description": "Unauthorized"}, status=401)
+    return web.json_response({"ok": True, "result": {"id": 123456, "is_bot": True,
+                                                     "username": "flowwatch_standin_bot"}})
 
 
 @asynccontextmanager
@@ -111,4 +130,5 @@ async def running_standin(today: date) -> AsyncIterator[StandIn]:
     try:
         yield standin
     finally:
+        standin.released.set()
         await server.close()
