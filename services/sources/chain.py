@@ -89,11 +89,9 @@ class Chain:
             want = remaining & set(provider.covers())
             if not want:
                 continue
-            start = self.start_for(want, since, asof)
-            try:
-                part = await provider.fetch(asof, sorted(want), start)
-            except SourceError as exc:
-                reason = f"{exc.__class__.__name__}: {exc}"[:300]
+            part, errors = await self._ask(provider, want, since, asof)
+            if errors and not part:
+                reason = errors[0][:300]
                 logger.warning("provider failed: chain=%s provider=%s error=%s", self.name,
                                provider.name, reason)
                 result.outcomes.append(ProviderOutcome(provider.name, False, error=reason))
@@ -111,6 +109,22 @@ class Chain:
             await self._cross_check(asof, result)
             self._checked_at = now
         return result
+
+    async def _ask(self, provider: Provider, want: set[str], since: Mapping[str, date],
+                   asof: date) -> tuple[MarketData, list[str]]:
+        """Keys grouped by the day they top up from, one fetch per group: a series that
+        stopped updating (a delisted token) never drags the others back to its last day."""
+        groups: dict[date, list[str]] = {}
+        for key in sorted(want):
+            groups.setdefault(self.start_for([key], since, asof), []).append(key)
+        data: MarketData = {}
+        errors: list[str] = []
+        for start, keys in sorted(groups.items(), reverse=True):
+            try:
+                data.update(await provider.fetch(asof, keys, start))
+            except SourceError as exc:
+                errors.append(f"{exc.__class__.__name__}: {exc}")
+        return data, errors
 
     def _check_due(self, now: datetime) -> bool:
         return self._checked_at is None or now - self._checked_at >= self.check_every

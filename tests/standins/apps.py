@@ -28,7 +28,9 @@ class Clock:
 @asynccontextmanager
 async def live_app(settings: Settings, standin: StandIn, prefix: str,
                    cfg: LiveSourcesConfig | None = None, secrets: Secrets | None = None,
-                   clock: Clock | None = None, **changes: Any) -> AsyncIterator[App]:
+                   clock: Clock | None = None, keep: bool = False,
+                   **changes: Any) -> AsyncIterator[App]:
+    """`keep` leaves the prefix in Redis (a restart test drops it itself)."""
     redis = await connect_real_redis()
     sources = cfg or standin.config(**changes)
     live = settings.model_copy(update={
@@ -43,5 +45,6 @@ async def live_app(settings: Settings, standin: StandIn, prefix: str,
     try:
         yield app
     finally:
-        await drop_prefix(redis, prefix)
+        if not keep:
+            await drop_prefix(redis, prefix)
         await app.aclose()
