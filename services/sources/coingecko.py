@@ -183,6 +183,10 @@ class CoinGeckoMarkets(CoinGeckoSource):
 
     name = "coingecko-markets"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._backfilled: dict[str, date] = {}  # coin -> the as-of date last backfilled
+
     def covers(self) -> Collection[str]:
         keys = [f"mcap.{key}" for key in self.coins.values()]
         return [*keys, self.category_key] if self.category_id else keys
@@ -198,10 +202,12 @@ class CoinGeckoMarkets(CoinGeckoSource):
         wanted = set(self.covers() if keys is None else keys)
         today = await self.fetch_markets()
         jobs: dict[str, Awaitable[MarketData]] = {}
-        if start is not None and (asof - start).days > 2:  # backfill what is not stored
-            days = self.days_for(asof, start)
-            jobs.update({coin: self.fetch_coin(coin, days) for coin, key in self.coins.items()
-                         if f"mcap.{key}" in wanted})
+        if start is not None and (asof - start).days > 2:  # backfill what is not stored,
+            days = self.days_for(asof, start)  # once a day per coin, found or not
+            coins = [c for c, key in self.coins.items()
+                     if f"mcap.{key}" in wanted and self._backfilled.get(c) != asof]
+            self._backfilled.update(dict.fromkeys(coins, asof))
+            jobs.update({coin: self.fetch_coin(coin, days) for coin in coins})
         if self.category_id and self.category_key in wanted:
             jobs["categories"] = self.fetch_category()
         history = await fetch_each(self.name, jobs) if jobs else {}

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import App, build_app
 from services.settings import Secrets, Settings
+from services.sources.budget import BudgetedLimiter
 from services.sources.config import LiveSourcesConfig
 from tests.conftest import connect_real_redis, drop_prefix
 from tests.standins.server import StandIn
@@ -39,8 +40,13 @@ async def live_app(settings: Settings, standin: StandIn, prefix: str,
     app = await build_app(live, secrets or Secrets(), redis=redis)
     day = standin.market.today
     app.collector.today = lambda: day
-    if clock is not None:
+    if clock is not None:  # the collector's cadences and every provider's budget windows
         app.collector.runner.clock = clock
+        for chain in app.collector.chains:
+            for provider in chain.providers:
+                limiter = getattr(getattr(provider, "client", None), "limiter", None)
+                if isinstance(limiter, BudgetedLimiter) and limiter.budget is not None:
+                    limiter.budget.clock = clock
     app.hub = dataclasses.replace(app.hub, asof=day)
     try:
         yield app

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 CRUMB = "Xq7sTandIn"
 COOKIE = "A3"
 ZONES = {"000660.KS": ("Asia/Seoul", time(0, 0))}
-COINBASE = {"BTC-USD": "BTC", "ETH-USD": "ETH"}
+# What each exchange lists here, close to what it lists for real; TAO is left to Binance
+# because Kraken serves only its latest 720 days (the snapshot's TAO is longer).
+COINBASE = {f"{k}-USD": k for k in ("BTC", "ETH", "NEAR", "ICP", "RENDER", "FET")}
 KRAKEN = {"XBTUSD": "BTC", "ETHUSD": "ETH", "VVVUSD": "VVV"}
 BINANCE = {f"{k}USDT": k for k in ("BTC", "ETH", "TAO", "NEAR", "ICP", "RENDER", "FET", "WLD",
                                    "VIRTUAL")}
