@@ -16,10 +16,11 @@ from typing import Any
 
 import aiohttp
 from curl_cffi.requests import AsyncSession
-from curl_cffi.requests.exceptions import RequestException, Timeout
+from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
+from curl_cffi.requests.exceptions import DNSError, RequestException, Timeout
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from services.sources.http import HttpClient
+from services.sources.http import ConnectFailed, HttpClient
 
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a chart for 1,200 days is ~60 KB
 IMPERSONATE = "chrome"
@@ -42,6 +43,8 @@ class BrowserClient(HttpClient):
                                           timeout=self.timeout)
         except Timeout:
             raise TimeoutError(f"{self.provider}: timed out") from None
+        except (CurlConnectionError, DNSError) as exc:
+            raise ConnectFailed(exc.__class__.__name__) from None
         except RequestException as exc:
             raise aiohttp.ClientConnectionError(exc.__class__.__name__) from None
         raw = resp.content[:MAX_BODY_BYTES]

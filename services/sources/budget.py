@@ -118,9 +118,9 @@ class BudgetedLimiter(RateLimiter):
         self.budget = budget
 
     async def wait(self) -> None:
-        if self.budget is not None:
-            await self.budget.spend()
         await super().wait()
+        if self.budget is not None and not self.unreachable():
+            await self.budget.spend()
 
 
 def usage_line(used: dict[str, int], tier: FreeTier) -> str:

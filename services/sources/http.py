@@ -30,6 +30,7 @@ from services.sources.redaction import named_secrets, redact
 logger = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 200
+UNREACHABLE_HOLD_S = 60.0  # after a failed connect, the provider's calls fail at once
 MAX_BODY_BYTES = 32 * 2**20  # the largest real answer (SEC companyfacts) is a few MB
 ERROR_BODY_BYTES = 64 * 1024  # an error page is read only this far: the message is at the top
 CHUNK_BYTES = 256 * 1024
@@ -60,6 +61,13 @@ class UpstreamUnreachable(SourceError):
     """Timeouts or connection errors on every attempt."""
 
 
+class ConnectFailed(aiohttp.ClientConnectionError):
+    """No connection at all (refused, no route, name not resolved), from any transport."""
+
+
+NO_CONNECTION = (aiohttp.ClientConnectorError, ConnectFailed)
+
+
 class BadPayload(SourceError):
     """A body we cannot trust: HTML for JSON, truncated JSON, an unexpected shape or header."""
 
@@ -71,10 +79,16 @@ class RateLimiter:
         self.min_interval = min_interval
         self._lock = asyncio.Lock()
         self._next_at = 0.0
+        self.unreachable_until = 0.0  # loop time; set when nothing could be connected to
+
+    def unreachable(self) -> bool:
+        return asyncio.get_running_loop().time() < self.unreachable_until
 
     async def wait(self) -> None:
         async with self._lock:
             loop = asyncio.get_running_loop()
+            if self.unreachable():  # the call will not be sent: no spacing to keep
+                return
             delay = self._next_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -122,11 +136,19 @@ class HttpClient:
         for attempt in range(1, self.retry.attempts + 1):
             last = attempt == self.retry.attempts
             await self.limiter.wait()
+            if self.limiter.unreachable():
+                raise UpstreamUnreachable(f"{self.provider} {path}: no connection a moment "
+                                          "ago; not retried before the next collection")
             try:
                 status, body, headers = await self._once(url, params)
             except (TimeoutError, aiohttp.ClientError) as exc:
                 self._log(path, exc.__class__.__name__, attempt)
-                if last:
+                # Nothing to connect to: retrying within this pass does not help (no
+                # network, DNS down), the next collection tries again.
+                if isinstance(exc, NO_CONNECTION):  # the provider's other calls skip too
+                    self.limiter.unreachable_until = (asyncio.get_running_loop().time()
+                                                      + UNREACHABLE_HOLD_S)
+                if last or isinstance(exc, NO_CONNECTION):
                     raise UpstreamUnreachable(
                         f"{self.provider} {path}: {exc.__class__.__name__} "
                         f"after {attempt} attempts") from None

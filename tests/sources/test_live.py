@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from services.sources.browser import browser_session
 from services.sources.coingecko import DEFAULT_COINS
 from services.sources.live import LiveSourcesConfig, build_live_chains
 from services.sources.yahoo import DEFAULT_SYMBOLS
-from tests.sources.conftest import Canned, FakeUpstream, recorded
+from tests.sources.conftest import Canned, FakeUpstream, load, recorded
 
 UA = "flowwatch-tests ops@example.org"
 
@@ -73,8 +74,12 @@ def serve_everything(upstream: FakeUpstream) -> None:
     for coin in DEFAULT_COINS:
         upstream.serve(f"/api/v3/coins/{coin}/market_chart", recorded(
             "coingecko/market_chart_venice-token_120d_last121_2026-09-19.json"))
-    upstream.serve("/api/v3/coins/markets",
-                   recorded("coingecko/coins_markets_venice-token_diem_2026-09-19.json"))
+    # Derived: the recorded Venice row once per configured coin id (the recorded answer
+    # holds two coins; CoinGecko answers a row for every id it knows)
+    [venice] = [r for r in load("coingecko/coins_markets_venice-token_diem_2026-09-19.json")
+                if r["id"] == "venice-token"]
+    upstream.serve("/api/v3/coins/markets", Canned(json.dumps(
+        [{**venice, "id": coin} for coin in DEFAULT_COINS]).encode()))
     upstream.serve("/api/v3/coins/categories",
                    recorded("synthetic/coingecko/coins_categories_ai.json"))
     charts = "synthetic/defillama/stablecoincharts_all"
