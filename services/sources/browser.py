@@ -20,9 +20,8 @@ from curl_cffi.requests.exceptions import ConnectionError as CurlConnectionError
 from curl_cffi.requests.exceptions import DNSError, RequestException, Timeout
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from services.sources.http import ConnectFailed, HttpClient
+from services.sources.http import ERROR_BODY_BYTES, BodyTooLarge, ConnectFailed, HttpClient
 
-MAX_BODY_BYTES = 16 * 1024 * 1024  # a chart for 1,200 days is ~60 KB
 IMPERSONATE = "chrome"
 
 
@@ -47,6 +46,10 @@ class BrowserClient(HttpClient):
             raise ConnectFailed(exc.__class__.__name__) from None
         except RequestException as exc:
             raise aiohttp.ClientConnectionError(exc.__class__.__name__) from None
-        raw = resp.content[:MAX_BODY_BYTES]
+        ok = 200 <= resp.status_code < 300
+        cap = self.max_bytes if ok else ERROR_BODY_BYTES
+        if ok and len(resp.content) > cap:  # curl buffers the body; the cap still refuses it
+            raise BodyTooLarge(f"{self.provider}: answer over {cap / 2**20:g} MB refused")
+        raw = resp.content[:cap]
         headers = CIMultiDictProxy(CIMultiDict(list(resp.headers.items())))
         return resp.status_code, raw.decode("utf-8", errors="replace"), headers
