@@ -9,7 +9,7 @@ alert rule still evaluates, /thesis answers with claim 4 "no data", /brief answe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -117,3 +117,24 @@ async def test_yields_never_succeeding_stops_nothing_else(
         states_by_rule = await AlertStateStore(app.redis, app.hub.alerts.keys).load(rules)
     evaluated = {rule for rule, state in states_by_rule.items() if state.point is not None}
     assert evaluated >= set(rules) - {"defi-vs-tbill"}, states_by_rule
+
+
+async def test_tiingo_with_its_key_is_the_first_equities_fallback(
+        settings: Settings, standin: StandIn, test_prefix: str) -> None:
+    standin.yahoo_refusing = True
+    secrets = Secrets(tiingo_api_key=standin.tiingo_key, stooq_api_key=standin.stooq_key)
+    async with live_app(settings, standin, test_prefix, secrets=secrets,
+                        backfill_from_snapshot=False) as app:
+        result = await app.refresh()
+        history = await app.store.load_history(["NVDA", "SPX"])
+    assert history["NVDA"].source == "Tiingo"  # before Stooq in the chain
+    assert history["SPX"].source == "FRED SP500"  # Tiingo serves no index
+    tiingo = standin.calls("tiingo")
+    assert tiingo and all(h.headers["Authorization"] == f"Token {standin.tiingo_key}"
+                          for h in tiingo)
+    assert all("token" not in h.query for h in tiingo)  # the key never in a URL
+    # Stooq was asked for NVDA only for the daily cross-check: the last ten days
+    stooq = [h for h in standin.calls("stooq") if h.query.get("s") == "nvda.us"]
+    since = (ASOF - timedelta(days=10)).strftime("%Y%m%d")
+    assert stooq and all(h.query["d1"] >= since for h in stooq)
+    assert "yahoo" in result.failed_providers
