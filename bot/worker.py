@@ -48,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=4, help="sends per platform")
     parser.add_argument("--min-idle-ms", type=int, default=60_000,
                         help="reclaim entries other workers left untouched this long")
-    parser.add_argument("--lease-ms", type=int, default=30_000)
-    parser.add_argument("--send-timeout", type=float, default=20.0, help="seconds")
+    parser.add_argument("--lease-ms", type=int, default=NotifierSettings.lease_ms)
+    parser.add_argument("--send-timeout", type=float, default=NotifierSettings.send_timeout_s,
+                        help="seconds (above the platform client's own timeouts)")
     parser.add_argument("--no-resend-after-crash", dest="resend_after_crash",
                         action="store_false", help="dead-letter an alert whose sender died "
                         "mid-send instead of sending it again (at-most-once)")

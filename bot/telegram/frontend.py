@@ -24,7 +24,7 @@ from bot.telegram.adapter import TelegramAdapter, TelegramApp, bot_commands
 from bot.telegram.pacing import Pacer
 from bot.telegram.send import ReplySender
 from bot.telegram.sender import TelegramAlertSender
-from bot.telegram.transport import JsonRequest
+from bot.telegram.transport import bot_request
 from bot.telegram.webhook import ALLOWED_UPDATES, WebhookServer, warn_if_unregistered
 from handlers.general import DESCRIPTION, SHORT_DESCRIPTION
 from services.alerts.budget import SharedSchedule
@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 SenderHook = Callable[[Sender | None], None]
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Bot API rule for secret_token
 DEFAULTS = TelegramSettings()
-POOL_WAIT_S = 5.0  # a send waits this long for a free connection before failing
 
 
 class TelegramConfigError(Exception):
@@ -68,7 +67,7 @@ def build_application(token: str, base_url: str | None, webhook: bool,
     at most `concurrent_updates` updates at once over at most `connections` HTTP connections,
     its calls sent as JSON."""
     protect_token(token)
-    request = JsonRequest(connection_pool_size=connections, pool_timeout=POOL_WAIT_S)
+    request = bot_request(connections)
     builder = (Application.builder().token(token).concurrent_updates(concurrent_updates)
                .request(request))
     if base_url:

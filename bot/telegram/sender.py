@@ -33,6 +33,7 @@ from bot.redact import protect_token
 from bot.telegram.alert_layout import alert_html, alert_markup
 from bot.telegram.digest_send import send_reply_then_chart
 from bot.telegram.pacing import Pacer, retry_seconds
+from bot.telegram.transport import bot_request
 from handlers.reply import reply_from_json
 from services.alerts.delivery import PHOTO_RIGHTS_NOTICE, DeliveryResult, proves_gone
 from services.alerts.events import AlertEvent
@@ -41,6 +42,7 @@ from services.settings import Secrets
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+STANDALONE_CONNECTIONS = 8  # a worker's sends: NotifierSettings.concurrency and some room
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 PHOTO_RIGHTS = "not enough rights to send photos"
@@ -135,5 +137,5 @@ async def standalone_sender(secrets: Secrets) -> AsyncIterator[TelegramAlertSend
     token = secrets.telegram_bot_token or ""
     protect_token(token)
     base = (secrets.telegram_api_base_url or DEFAULT_BASE_URL).rstrip("/")
-    async with Bot(token, base_url=base) as bot:
+    async with Bot(token, base_url=base, request=bot_request(STANDALONE_CONNECTIONS)) as bot:
         yield TelegramAlertSender(bot)

@@ -17,6 +17,16 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
+# Timeouts that agree (one Bot API call, each phase): a slow Bot API (answers in 6 s) must
+# still answer inside them, or PTB raises TimedOut for a message that does arrive, the
+# notifier retries it and a chat gets it five times. PTB's own read default is 5 s. The
+# notifier's send timeout (NotifierSettings.send_timeout_s) must exceed their sum, so the
+# platform client, not the notifier, decides a call has failed.
+CONNECT_TIMEOUT_S = 5.0
+WRITE_TIMEOUT_S = 10.0  # a chart upload
+READ_TIMEOUT_S = 20.0
+POOL_TIMEOUT_S = 5.0  # a send waits this long for a free connection before failing
+CALL_TIMEOUT_S = CONNECT_TIMEOUT_S + WRITE_TIMEOUT_S + READ_TIMEOUT_S + POOL_TIMEOUT_S
 JSON_HEADERS = {"User-Agent": HTTPXRequest.USER_AGENT, "Content-Type": "application/json"}
 DEFAULT = BaseRequest.DEFAULT_NONE
 
@@ -24,6 +34,13 @@ DEFAULT = BaseRequest.DEFAULT_NONE
 def plain_call(params: dict[str, Any]) -> RequestData:
     """A Bot API call's parameters, given as plain JSON values (no PTB objects in them)."""
     return RequestData([RequestParameter(k, v, None) for k, v in params.items()])
+
+
+def bot_request(connections: int) -> JsonRequest:
+    """The transport of every Bot (front-end and standalone sender), with the timeouts above."""
+    return JsonRequest(connection_pool_size=connections, connect_timeout=CONNECT_TIMEOUT_S,
+                       write_timeout=WRITE_TIMEOUT_S, media_write_timeout=WRITE_TIMEOUT_S,
+                       read_timeout=READ_TIMEOUT_S, pool_timeout=POOL_TIMEOUT_S)
 
 
 class JsonRequest(HTTPXRequest):

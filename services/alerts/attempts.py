@@ -41,8 +41,10 @@ class NotifierSettings:
     block_ms: int = 1000
     min_idle_ms: int = 60_000  # an entry untouched this long belongs to a stuck worker
     heartbeat_ttl_ms: int = 5_000  # a worker silent this long is dead: its entries move
-    lease_ms: int = 30_000  # must exceed send_timeout_s
-    send_timeout_s: float = 20.0
+    lease_ms: int = 60_000  # must exceed send_timeout_s (checked)
+    # Above the platform client's own timeouts for one call (bot/telegram/transport.py,
+    # 40 s in all), so a slow platform is waited for once, not timed out and sent again.
+    send_timeout_s: float = 45.0
     backoff_s: float = 1.0
     backoff_max_s: float = 60.0
     concurrency: int = 4  # entries worked on at once per platform (sends, Redis connections)
@@ -54,6 +56,12 @@ class NotifierSettings:
     # Platform-wide limits: one schedule in Redis for all workers, or 1/N in each (`workers`).
     shared_pacing: bool = True
     redis_retry_s: float = 1.0  # how often a notifier tries Redis again during an outage
+
+    def __post_init__(self) -> None:
+        if self.lease_ms <= self.send_timeout_s * 1000:
+            raise ValueError(f"lease_ms ({self.lease_ms}) must exceed send_timeout_s "
+                             f"({self.send_timeout_s} s): a send still running would lose "
+                             "its lease and be sent twice")
 
 
 @dataclass

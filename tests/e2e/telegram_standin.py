@@ -177,6 +177,8 @@ class BotApiStandIn:
         self._runner: web.AppRunner | None = None
         self._closing = False
         self.port = 0
+        # Seconds each call of a method takes before it is answered (a slow Bot API).
+        self.delays: dict[str, float] = {}
 
     @property
     def base_url(self) -> str:
@@ -237,6 +239,8 @@ class BotApiStandIn:
         call = ApiCall(method, params, time.monotonic(), files=files,
                        content_type=request.content_type)
         self.calls.append(call)
+        if delay := self.delays.get(method):
+            await asyncio.sleep(delay)  # the stand-in models a slow platform here
         try:
             if self._failures[method]:
                 raise ApiError(*FAILURES[self._failures[method].popleft()])

@@ -32,7 +32,7 @@ from tests.integration.delivery_standin import (
 )
 from tests.waiting import until, until_async
 
-FAST = NotifierSettings(min_idle_ms=300, lease_ms=500, send_timeout_s=2.0, backoff_s=0.01,
+FAST = NotifierSettings(min_idle_ms=300, lease_ms=2500, send_timeout_s=2.0, backoff_s=0.01,
                         block_ms=100)
 
 
