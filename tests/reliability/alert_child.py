@@ -1,9 +1,10 @@
 """A collector (evaluator) or a worker (fan-out) in a process of its own, for kill tests.
 
-    python -m tests.reliability.alert_child URL PREFIX evaluate|fanout PAUSE_AT [BATCH]
+    python -m tests.reliability.alert_child URL PREFIX evaluate|fanout|worker PAUSE_AT [BATCH]
 
 The production classes, with one hook: at the PAUSE_AT-th rule commit (evaluate) or fan-out
-batch (fanout), after the work of that step is computed but before it is written, the child
+batch (fanout) or send (worker, whose platform then never answers), after the work of
+that step is computed but before it is written, the child
 pushes to `<PREFIX>paused` how many outbox entries were written before that step and would
 be after it, and waits. The parent then kills it there (SIGKILL: the step is never
 written) or stops it (SIGTERM: it must finish the step, and the evaluator its whole pass,
@@ -21,13 +22,19 @@ from typing import Any
 from redis.asyncio import Redis
 
 from services.alerts.leader import LeaderLock
+from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
+from services.alerts.pacing import Pacer
 from services.keys import Keys
 from services.store import MetricStore
 from tests.integration.alert_fixtures import alerts_service
 
 NOW = datetime(2024, 1, 3, 12, tzinfo=UTC)
 RULES = [(f"r{i}", f"btc.price above {90 + i}") for i in range(3)]
+
+
+async def nothing(*_args: str) -> None:
+    return None
 
 
 async def main(url: str, prefix: str, role: str, pause_at: int, batch: int) -> int:
@@ -65,6 +72,18 @@ async def main(url: str, prefix: str, role: str, pause_at: int, batch: int) -> i
             await stop.wait()
 
         await lock.run_as_leader(one_pass, stop)
+    elif role == "worker":  # delivers, but its platform never answers: killed mid-send
+        hung = asyncio.Event()
+
+        class Hung:
+            async def send(self, *args: Any, **kwargs: Any) -> Any:
+                await maybe_pause()
+                await hung.wait()
+
+        notifier = Notifier(RedisOutbox(redis, Keys(prefix)), {"telegram": Hung()},
+                            Pacer({}), consumer="child-worker", on_gone=nothing,
+                            on_migrated=nothing)
+        await notifier.run(stop)
     else:
         fanout = service.fanout(RedisOutbox(redis, Keys(prefix)), "child", batch)
         admit = fanout.admission.admit

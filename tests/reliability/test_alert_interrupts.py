@@ -18,22 +18,28 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
+from services.alerts.delivery import DeliveryResult
 from services.alerts.events import AlertEvent
+from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
+from services.alerts.pacing import Pacer
 from services.alerts.service import AlertService
 from services.keys import Keys
 from services.store import MetricStore
 from tests.integration.alert_fixtures import alerts_service, save_btc
 from tests.reliability.alert_child import NOW, RULES
 from tests.reliability.redis_server import RedisServer, running_server
+from tests.waiting import until, until_async
 
 pytestmark = pytest.mark.redis
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,3 +153,54 @@ async def test_redis_killed_mid_fan_out_loses_nothing(server: RedisServer) -> No
     assert len(await outbox(redis)) == before
     assert_each_once(await finish(redis))
     await redis.aclose()
+
+
+async def test_a_killed_workers_entries_go_out_within_10_s(server: RedisServer) -> None:
+    """The finding: a SIGKILLed worker's entries sat idle 59-96 s while the survivor waited
+    (a fixed 60 s idle time, then each send lease waited out). Now its heartbeat (5 s TTL)
+    is gone: the survivor takes its entries and its leases over at once. Production
+    settings here, and the survivor's wall-clock time is the measurement."""
+    redis = Redis.from_url(server.url, decode_responses=True)
+    outbox = RedisOutbox(redis, Keys(PREFIX))
+    await outbox.ensure_group()
+    events = [AlertEvent(f"ev{n}", "r", "firing", f"telegram:{n}", f"alert {n}",
+                         NOW.isoformat()) for n in range(40)]
+    for event in events:
+        await outbox.append(event)
+    process = await child(server, "worker", pause_at=4)  # 4 sends in flight, all in hand
+    await paused(redis, process)
+    await until_async(lambda: held_by(redis, "child-worker", len(events)))
+    process.kill()
+    await process.wait()
+    killed_at = time.monotonic()
+    recorder, stop = Recorder(), asyncio.Event()
+    survivor = Notifier(outbox, {"telegram": recorder}, Pacer({}), consumer="survivor",
+                        on_gone=ignore, on_migrated=ignore)
+    running = asyncio.create_task(survivor.run(stop))
+    await until(lambda: len(recorder.sent) >= len(events), within=30)
+    took = time.monotonic() - killed_at
+    stop.set()
+    await running
+    assert sorted(recorder.sent) == sorted(e.destination.split(":")[1] for e in events)
+    assert took < 10, f"the dead worker's entries went out after {took:.1f} s"
+    await redis.aclose()
+
+
+async def held_by(redis: Redis, consumer: str, count: int) -> bool:
+    rows: Any = await redis.xpending_range(Keys(PREFIX).alert_outbox(), "notifiers", "-", "+",
+                                           count + 1, consumername=consumer)
+    return len(rows) == count
+
+
+async def ignore(*_args: str) -> None:
+    return None
+
+
+@dataclass
+class Recorder:
+    sent: list[str] = field(default_factory=list)
+
+    async def send(self, chat_id: str, text: str, image: bytes | None, *,
+                   idempotency_key: str = "", event: object = None) -> DeliveryResult:
+        self.sent.append(chat_id)
+        return DeliveryResult.ok()
