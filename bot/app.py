@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import aiohttp
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from handlers.catalog import build_registry
 from handlers.registry import Chat, CommandContext, Registry
@@ -113,6 +114,10 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     alert_keys = Keys(settings.store.prefix)
     alerts = AlertService(redis, alert_keys, settings.alerts, catalog, history=store)
     outbox = RedisOutbox(redis, alert_keys)
+    try:  # subscriptions of a store from before the sharded layout: moved once
+        await alerts.subscriptions.migrate_layout()
+    except RedisError as exc:  # Redis down at start: the next start moves them
+        logger.warning("alert key layout not checked: store unavailable (%s)", exc)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
                      alerts=alerts, delivery=DeliveryMonitor(outbox),
                      digest=DigestStore(redis, alert_keys),

@@ -6,6 +6,17 @@ Every key carries a hash tag so related keys share a Redis Cluster slot:
 
 from __future__ import annotations
 
+import zlib
+
+# A rule's subscribers are spread over this many sets, each its own hash tag, so on a
+# Cluster no slot holds a whole rule's audience (100,000 chats: ~1,560 per set).
+SUBSCRIBER_SHARDS = 64
+
+
+def subscriber_shard(destination: str) -> int:
+    """The shard of every rule's subscriber sets that holds `destination`."""
+    return zlib.crc32(destination.encode()) % SUBSCRIBER_SHARDS
+
 
 class Keys:
     def __init__(self, prefix: str = "fw:") -> None:
@@ -38,7 +49,8 @@ class Keys:
         """A rendered chart PNG (base64) cached by chart, window and as-of date."""
         return f"{self.prefix}{{c}}:chart:{chart}:{window_label}:{asof}"
 
-    # Alerts: every key shares the `{a}` hash tag so multi-key transactions work in a cluster.
+    # Alerts: shared keys (rules, outbox, leader locks, digests) share the `{a}` hash tag so
+    # multi-key transactions work in a cluster.
 
     def alert_rules(self) -> str:
         """Hash: rule id -> rule JSON (per-chat custom rules)."""
@@ -47,13 +59,35 @@ class Keys:
     def alert_rule_seq(self) -> str:
         return f"{self.prefix}{{a}}:rule-seq"
 
-    def alert_subscribers(self, rule_id: str) -> str:
-        """Set of destinations subscribed to a rule."""
-        return f"{self.prefix}{{a}}:subs:{rule_id}"
+    # Per chat and per shard of chats: these keys carry their own hash tags (`{as:...}` a
+    # shard of a rule's subscribers, `{ac:<destination>}` one chat's own keys), so a cluster
+    # spreads them and removing or moving a chat touches only its keys and its shards.
+
+    def alert_subscribers(self, rule_id: str, shard: int) -> str:
+        """Set: one shard of the destinations subscribed to a rule."""
+        return f"{self.prefix}{{as:{rule_id}:{shard}}}:subs"
+
+    def alert_subscriber_set(self, rule_id: str, destination: str) -> str:
+        """The shard of `rule_id`'s subscribers that holds `destination`."""
+        return self.alert_subscribers(rule_id, subscriber_shard(destination))
+
+    def alert_subscriber_shards(self, rule_id: str) -> list[str]:
+        return [self.alert_subscribers(rule_id, n) for n in range(SUBSCRIBER_SHARDS)]
 
     def alert_chat_rules(self, destination: str) -> str:
         """Set of rule ids a destination is subscribed to."""
+        return f"{self.prefix}{{ac:{destination}}}:rules"
+
+    def legacy_alert_subscribers(self, rule_id: str) -> str:
+        """Before sharding: one set per rule (read once by the layout migration)."""
+        return f"{self.prefix}{{a}}:subs:{rule_id}"
+
+    def legacy_alert_chat_rules(self, destination: str) -> str:
         return f"{self.prefix}{{a}}:chat-subs:{destination}"
+
+    def key_layout(self) -> str:
+        """The alert key layout version this store was migrated to."""
+        return f"{self.prefix}{{a}}:layout"
 
     def alert_state(self) -> str:
         """Legacy hash '<rule id>|<destination>' -> state JSON (read once to seed a rule's
@@ -83,7 +117,7 @@ class Keys:
         return f"{self.prefix}{{a}}:hb:{consumer}"
 
     def alert_mute(self, destination: str) -> str:
-        return f"{self.prefix}{{a}}:mute:{destination}"
+        return f"{self.prefix}{{ac:{destination}}}:mute"
 
     def alert_notice(self, destination: str, notice: str) -> str:
         """Set once a destination was told `notice` (e.g. a missing right)."""

@@ -55,6 +55,20 @@ class TelegramSettings(_Strict):
 class DiscordSettings(_Strict):
     guild_ids: list[int] = []  # instant per-guild command sync; empty = global sync
     shards: int | None = Field(None, ge=1)
+    # This process's shards (of `shards`), so each process can run its own; none = all.
+    shard_ids: list[int] | None = None
+
+    @model_validator(mode="after")
+    def _shard_ids_within_shards(self) -> DiscordSettings:
+        if self.shard_ids is None:
+            return self
+        if self.shards is None:
+            raise ValueError("discord.shard_ids needs discord.shards (the total shard count)")
+        bad = [i for i in self.shard_ids if not 0 <= i < self.shards]
+        if bad or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError(f"discord.shard_ids must be distinct numbers 0..{self.shards - 1}"
+                             f" (got {self.shard_ids})")
+        return self
 
 
 class Settings(_Strict):

@@ -46,11 +46,15 @@ def build_client(app: App) -> DiscordBot:
     """A Client (or AutoShardedClient when shards are set) with the registry's commands."""
     intents = discord.Intents.none()
     intents.guilds = True  # slash commands need no privileged or message intents
-    shards = app.settings.discord.shards
-    client: AnyClient = (
-        discord.AutoShardedClient(intents=intents, shard_count=shards) if shards
-        else discord.Client(intents=intents)
-    )
+    shards, shard_ids = app.settings.discord.shards, app.settings.discord.shard_ids
+    client: AnyClient
+    if shards and shard_ids:  # this process runs only these of the shards
+        client = discord.AutoShardedClient(intents=intents, shard_count=shards,
+                                           shard_ids=shard_ids)
+    elif shards:
+        client = discord.AutoShardedClient(intents=intents, shard_count=shards)
+    else:
+        client = discord.Client(intents=intents)
     tree: AnyTree = app_commands.CommandTree(client)
     tree.error(on_tree_error)
     in_flight: set[asyncio.Task[Any]] = set()

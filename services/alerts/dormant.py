@@ -52,14 +52,16 @@ class DormantChats:
                         tuple(sorted({*rule_ids, *(existing.rule_ids if existing else ())})),
                         str(digest) if digest is not None else
                         (existing.digest if existing else None))
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=True)  # the shared {a} keys, atomically
         pipe.set(self.keys.alert_dormant(dest), record.to_json(), ex=KEEP + timedelta(days=1))
         pipe.zadd(self.keys.alert_dormant_index(), {dest: record.since.timestamp()})
-        for rule_id in rule_ids:
-            pipe.srem(self.keys.alert_subscribers(rule_id), dest)
-        pipe.delete(self.keys.alert_chat_rules(dest))
         pipe.hdel(self.keys.digest_subscriptions(), dest)
         await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as chat:  # its shards: other slots
+            for rule_id in rule_ids:
+                chat.srem(self.keys.alert_subscriber_set(rule_id, dest), dest)
+            chat.delete(self.keys.alert_chat_rules(dest))
+            await chat.execute()
         logger.info("alert destination parked: dest=%s rules=%d digest=%s", dest,
                     len(record.rule_ids), record.digest is not None)
 
@@ -72,11 +74,13 @@ class DormantChats:
         record = await self.get(dest)
         if record is None:
             return None
+        async with self.redis.pipeline(transaction=False) as chat:  # its keys and shards
+            if record.rule_ids:
+                chat.sadd(self.keys.alert_chat_rules(dest), *record.rule_ids)
+            for rule_id in record.rule_ids:
+                chat.sadd(self.keys.alert_subscriber_set(rule_id, dest), dest)
+            await chat.execute()
         pipe = self.redis.pipeline(transaction=True)
-        for rule_id in record.rule_ids:
-            pipe.sadd(self.keys.alert_subscribers(rule_id), dest)
-        if record.rule_ids:
-            pipe.sadd(self.keys.alert_chat_rules(dest), *record.rule_ids)
         if record.digest is not None:
             pipe.hsetnx(self.keys.digest_subscriptions(), dest, record.digest)
         pipe.delete(self.keys.alert_dormant(dest))

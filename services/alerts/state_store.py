@@ -81,7 +81,11 @@ class AlertStateStore:
             return {}
         found: dict[str, str] = {}
         for rule_id in rule_ids:
-            dest = await self.redis.srandmember(self.keys.alert_subscribers(rule_id))
+            dest = None
+            for key in (self.keys.legacy_alert_subscribers(rule_id),
+                        *self.keys.alert_subscriber_shards(rule_id)):  # any one subscriber
+                if dest := await self.redis.srandmember(key):
+                    break
             if dest and (raw := await self.redis.hget(self.keys.alert_state(),
                                                       f"{rule_id}|{dest!s}")):
                 found[rule_id] = str(raw)

@@ -289,6 +289,23 @@ async def test_sharded_client_identifies_every_shard(standin: DiscordStandin) ->
         assert log.visible[0]["embeds"][0]["title"] == "Hyperscaler capex"
 
 
+async def test_a_process_runs_only_its_shard_ids(standin: DiscordStandin) -> None:
+    """discord.shard_ids: shards 0-3 split over processes; this one runs shard 1 alone."""
+    async with replay_app(shards=4, shard_ids=[1]) as app, running(app, standin):
+        await standin.wait_for(lambda: standin.identifies, within=20)
+        assert [i["shard"] for i in standin.identifies] == [[1, 4]]
+
+
+@pytest.mark.parametrize(("discord", "says"), [
+    ({"shard_ids": [0]}, "needs discord.shards"),
+    ({"shards": 2, "shard_ids": [2]}, "distinct numbers 0..1"),
+    ({"shards": 2, "shard_ids": [0, 0]}, "distinct numbers 0..1"),
+])
+def test_bad_shard_ids_are_a_config_error(discord: dict[str, object], says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        DiscordSettings.model_validate(discord)
+
+
 async def test_bad_token_fails_fast_and_closes(app: App, standin: DiscordStandin) -> None:
     secrets = Secrets(discord_bot_token="WRONG", discord_api_base_url=standin.api_url)
     # discord.LoginFailure; the test leaves importing discord to the adapter (see its __init__)

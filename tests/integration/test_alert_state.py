@@ -10,6 +10,7 @@ import fakeredis
 import pytest
 from redis.asyncio import Redis
 
+from services.keys import Keys
 from tests.conftest import REDIS_KINDS, connect_kind, drop_prefix
 from tests.integration.alert_fixtures import ListOutbox, alerts_service, evaluator, save_btc
 
@@ -104,7 +105,7 @@ async def test_mute_drops_alerts_for_that_destination_only(
     await service.subscribe(TG, "all")
     await service.subscribe(DC, "all")
     assert await service.mute(TG, "1d") == timedelta(days=1)
-    assert 0 < (await redis.ttl(f"{test_prefix}{{a}}:mute:{TG}")) <= 86400
+    assert 0 < (await redis.ttl(Keys(test_prefix).alert_mute(TG))) <= 86400
     ev = evaluator(service, redis, test_prefix, ListOutbox())
     assert [e.destination for e in await ev.evaluate(NOW)] == [DC]
     assert await service.unmute(TG)
