@@ -117,7 +117,9 @@ class Keys:
         return f"{self.prefix}{{a}}:hb:{consumer}"
 
     def alert_mute(self, destination: str) -> str:
-        return f"{self.prefix}{{ac:{destination}}}:mute"
+        """With a TTL. In `{a}`: admission checks a batch's mutes and day counts in one
+        script (admission.py)."""
+        return f"{self.prefix}{{a}}:mute:{destination}"
 
     def alert_notice(self, destination: str, notice: str) -> str:
         """Set once a destination was told `notice` (e.g. a missing right)."""
