@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError, RedisError
+from redis.exceptions import ExecAbortError, OutOfMemoryError, ReadOnlyError, RedisError
+from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handlers.errors import UserError
@@ -134,6 +135,14 @@ async def _welcome_back(ctx: CommandContext) -> bool:
     return restored is not None
 
 
+def store_refused(exc: RedisResponseError) -> bool:
+    """Redis refused the write as a whole (maxmemory with noeviction; a replica; a
+    transaction discarded for one of those): an outage of the store, not a bug."""
+    text = str(exc)
+    return isinstance(exc, OutOfMemoryError | ExecAbortError) or text.startswith(
+        ("OOM", "READONLY", "MISCONF", "EXECABORT"))
+
+
 class Registry:
     def __init__(self, specs: Iterable[CommandSpec]) -> None:
         self._specs: dict[str, CommandSpec] = {}
@@ -179,6 +188,13 @@ class Registry:
                 self._log_outage(ctx, name, exc.__cause__)
             return error_reply(str(exc))
         except STORE_OUTAGE as exc:
+            self._log_outage(ctx, name, exc)
+            return error_reply(STORE_DOWN)
+        except RedisResponseError as exc:
+            if not store_refused(exc):
+                logger.exception("command failed: /%s platform=%s chat=%s",
+                                 name, ctx.chat.platform, ctx.chat.chat_id)
+                return error_reply(APOLOGY)
             self._log_outage(ctx, name, exc)
             return error_reply(STORE_DOWN)
         except Exception:

@@ -348,3 +348,27 @@ async def rule_events_hold(app: App, count: int) -> bool:
         return bool(await app.redis.xlen(stream) >= count)
     except RedisError:
         return False
+
+
+async def test_a_full_redis_answers_every_command_in_one_line(
+        tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """Redis at `maxmemory` with `noeviction` refuses writes with OOM (a ResponseError, not a
+    connection error): the finding was 66 of 128 commands answered with the apology and a
+    traceback. Every command now answers normally or says "temporarily unavailable"."""
+    async with running_server(tmp_path, "none") as server, own_app(server, settings) as app:
+        await app.refresh()
+        used = int((await app.redis.info("memory"))["used_memory"])
+        await app.redis.config_set("maxmemory-policy", "noeviction")
+        await app.redis.config_set("maxmemory", str(used // 2))  # full: every write refused
+        caplog.clear()
+        texts = ["/subscribe all", "/alert add btc.price above 1", "/mute 1h", "/unmute",
+                 "/unsubscribe all", "/alerts", "/btc", "/status", "/digest 08:00"]
+        replies = [await ask(app, text) for text in texts]
+        for text, reply in zip(texts, replies, strict=True):
+            assert "Sorry" not in reply.title, text
+            assert not reply.error or "temporarily unavailable" in reply.title or (
+                "usage" in reply.title), (text, reply.title)
+        assert "temporarily unavailable" in replies[0].title
+        assert not [r for r in caplog.records if r.exc_info]  # no traceback
+        await app.redis.config_set("maxmemory", "0")
+        assert not (await ask(app, "/subscribe all")).error
