@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from handlers.args import no_args
-from handlers.format import pct, pp, stamp_reply, usd
+from handlers.format import stamp_reply
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
+from handlers.staleness import brief_rows
 from services.collector import NO_DATA
 from services.errors import Unavailable
+from services.families import FAMILY_BY_NAME
+from services.freshness import ended_note
 from services.metrics.aitokens import AiTokensReading
 from services.metrics.btc import BtcReading
 from services.metrics.divergence import DivergenceReading
@@ -71,20 +76,13 @@ async def brief(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     yl = (await r.get("yields", YieldsReading)).reading
     ai = (await r.get("aitokens", AiTokensReading, YTD)).reading
     d, y = div.reading, ytd.reading
-    rows = (
-        ("AI minus crypto since 2024", pp(d.spread_pp)),
-        ("AI minus crypto YTD", pp(y.spread_pp)),
-        ("BTC from ATH", pct(btc.btc.drawdown_pct)),
-        ("BTC YTD / S&P YTD", f"{pct(btc.btc.ytd_pct)} / {pct(btc.spx_ytd_pct)}"),
-        ("Stablecoin supply", usd(st.total.latest.value if st.total.latest else None)
-         + (" (ATH)" if st.total.at_ath else f" ({pct(st.total.from_ath_pct)} from ATH)")),
-        ("DeFi minus T-bill", "n/a" if yl.spread_bp is None else f"{yl.spread_bp:+.0f} bp"),
-        ("AI-token index from peak", pct(ai.index_drawdown_pct)),
-    )
+    rows = brief_rows(d, y, btc, st, yl, ai)
     sources = tuple(dict.fromkeys((*d.sources, *btc.sources, *st.sources, *yl.sources,
                                    *ai.sources)))
+    ended = ended_note(await r.series_ages(date.fromisoformat(d.asof)))
     return stamp_reply("flowwatch brief", [Table(("signal", "value"), rows)],
-                       ["Details: /divergence /btc /stablecoins /yields /aitokens /capex"],
+                       ["Details: /divergence /btc /stablecoins /yields /aitokens /capex",
+                        *([ended] if ended else [])],
                        div.snapshot, sources, ctx.hub.mode)
 
 
@@ -104,29 +102,46 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
          s.error[:80])
         for s in statuses
     )
+    asof = max((s.asof for s in snaps.values() if s), default=None)
+    ages = await ctx.hub.readings.series_ages(date.fromisoformat(asof)) if asof else []
+    stale_keys = {a.key for a in ages if a.stale and a.last}
+    no_source = [a.key for a in ages if a.last is None]
     fam_rows = tuple(
-        (name, family_state(s), s.asof if s else "", s.computed_at if s else "")
+        (name, family_state(s, FAMILY_BY_NAME[name].inputs(ctx.hub.settings.baskets),
+                            stale_keys), s.asof if s else "", s.computed_at if s else "")
         for name, s in snaps.items()
     )
     providers = await ctx.hub.readings.provider_health()
     mode = f"replay of the bundled snapshot at {ctx.hub.asof}" if ctx.hub.mode == "replay" \
         else "live"
+    series_rows = tuple(
+        (a.key, a.last or "no data", "n/a" if a.age_days is None else f"{a.age_days}d",
+         f"{a.limit_days}d", "STALE" if a.stale else "fresh") for a in ages if a.last)
     return Reply(
         title="flowwatch status",
         tables=(Table(("source", "state", "data to", "last ok", "error"), src_rows, "Sources"),
                 Table(("metric", "state", "as of", "computed"), fam_rows, "Metrics"),
-                *((provider_table(providers),) if providers else ())),
-        notes=(f"Mode: {mode}.", *await _delivery_notes(ctx)),
+                *((provider_table(providers),) if providers else ()),
+                Table(("series", "last data", "age", "limit", "state"), series_rows,
+                      f"Series at {asof}" if asof else "Series")),
+        notes=(f"Mode: {mode}.", "A series is stale when its last data is older than its "
+               "kind's limit (/help conventions).",
+               *([f"No data at this date: {', '.join(no_source)}."] if no_source else []),
+               *await _delivery_notes(ctx)),
     )
 
 
-def family_state(snap: Snapshot | None) -> str:
-    """fresh, stale, or "no data" when an input's source never succeeded (never "fresh")."""
+def family_state(snap: Snapshot | None, inputs: list[str], stale_keys: set[str]) -> str:
+    """fresh only when the last computation worked and none of its series is stale; "no
+    data" when an input's source never succeeded."""
     if snap is None:
         return "n/a"
     if snap.stale and snap.stale_reason.startswith(NO_DATA):
         return NO_DATA
-    return "stale" if snap.stale else "fresh"
+    if snap.stale:
+        return "stale"
+    lagging = [k for k in inputs if k in stale_keys]
+    return f"{len(lagging)} of {len(inputs)} series stale" if lagging else "fresh"
 
 
 def provider_table(providers: list[ProviderHealth]) -> Table:

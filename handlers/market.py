@@ -17,7 +17,8 @@ commands = CommandGroup()
 
 
 def _asset_rows(rows: tuple[AssetReturn, ...]) -> list[tuple[str, ...]]:
-    return [(r.key, pct(r.pct), price(r.close, r.currency)) for r in rows]
+    return [(r.key, pct(r.pct) if r.pct is not None else f"n/a: {r.missing}",
+             price(r.close, r.currency)) for r in rows]
 
 
 @commands.command(WINDOW)
@@ -40,9 +41,9 @@ async def divergence(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     ))
     notes = ["Price returns, equal-weight baskets; SK Hynix in KRW. Base: last close before "
              "the window start."]
-    missing = [m.key for m in members if m.pct is None]
+    missing = [f"{m.key} ({m.missing})" for m in members if m.pct is None]
     if missing:
-        notes.append("no return (series does not reach back that far): " + ", ".join(missing))
+        notes.append("no return: " + ", ".join(missing))
     notes += stale_notes([(m.key, m.end_date, m.stale) for m in members])
     return stamp_reply(
         f"Divergence {r.window_text}",

@@ -62,11 +62,14 @@ async def yields(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     r = got.reading
     tb, defi = r.tbill_pct, r.defi_usdc_pct
     rows = (
-        ("3-month T-bill", rate(tb.value if tb else None), tb.day if tb else "n/a"),
+        ("3-month T-bill (discount)", rate(tb.value if tb else None), tb.day if tb else "n/a"),
+        ("T-bill as APY", rate(r.tbill_apy_pct), tb.day if tb else "n/a"),
         ("Aave USDC supply APY", rate(defi.value if defi else None), defi.day if defi else "n/a"),
-        ("DeFi minus T-bill", bp(r.spread_bp), ""),
+        ("DeFi minus T-bill APY", bp(r.spread_bp), ""),
     )
-    notes = ["T-bill: FRED DTB3, discount basis. DeFi: Aave v3 USDC supply APY on Ethereum."]
+    notes = ["T-bill: FRED DTB3, a discount rate; converted to an APY (91-day holding return "
+             "compounded over 365 days) before it is compared with DeFi. DeFi: Aave v3 USDC "
+             "supply APY on Ethereum."]
     if defi is None:
         notes.append("No DeFi lending yield source is available at this date.")
     notes += stale_notes([("T-bill", tb.day if tb else None, bool(tb and tb.stale)),

@@ -6,12 +6,18 @@ from handlers.args import WINDOW, no_args, window_arg
 from handlers.format import pct, price, stale_notes, stamp_reply, usd
 from handlers.registry import CommandContext, CommandGroup
 from handlers.reply import Reply, Table
-from services.metrics.aitokens import AiTokensReading
+from services.metrics.aitokens import AiTokensReading, TokenRow
 from services.metrics.capex import CapexReading
 from services.metrics.usage import UsageReading
 from services.windows import YTD
 
 commands = CommandGroup()
+
+
+def _token_return(t: TokenRow) -> str:
+    if t.return_pct is None and t.price is not None and t.price.stale:
+        return f"n/a: ended {t.price.day}"
+    return pct(t.return_pct)
 
 
 @commands.command(WINDOW)
@@ -24,18 +30,29 @@ async def aitokens(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     got = await ctx.hub.readings.get("aitokens", AiTokensReading, window)
     r = got.reading
     rows = tuple(
-        (t.key, price(t.price.value if t.price else None), pct(t.return_pct), pct(t.drawdown_pct))
-        for t in r.tokens
+        (t.key, price(t.price.value if t.price else None), _token_return(t),
+         pct(t.drawdown_pct)) for t in r.tokens
     )
+    n = len(r.tokens)
+    withheld = "withheld" if r.index_withheld else "n/a"
     index_rows = (
-        ("Index level", "n/a" if r.index_level is None else f"{r.index_level:.1f}"),
-        (f"Index {r.window}", pct(r.index_return_pct)),
-        ("Index from peak", pct(r.index_drawdown_pct)),
+        ("Median token from peak", pct(r.median_drawdown_pct)),
+        ("More than 50% below peak", "n/a" if r.below_half is None
+         else f"{r.below_half} of {n} tokens"),
+        ("Index level", withheld if r.index_level is None else f"{r.index_level:.1f}"),
+        (f"Index {r.window}", withheld if r.index_withheld else pct(r.index_return_pct)),
+        ("Index from peak", withheld if r.index_withheld else pct(r.index_drawdown_pct)),
         ("Sector market cap", usd(r.sector_cap.value) if r.sector_cap else "no source"),
     )
-    notes = [f"Equal-weight index of daily returns, 100 on {r.index_start}; "
-             f"{r.quoted} of {len(r.tokens)} tokens quoted at the as-of date. "
-             f"Drawdown is from the peak close on record."]
+    notes = [f"Coverage: {r.quoted} of {n} tokens quoted (a close on {r.asof}), {r.current} "
+             f"current (within the staleness limit), {r.covered} with a close on record; a "
+             f"sector figure needs {r.needed}.",
+             f"Median and count: each token's drawdown at its latest close ({r.covered} of "
+             f"{n} tokens). Index: equal-weight daily returns of the tokens quoted on both "
+             f"days, 100 on {r.index_start}."]
+    if r.index_withheld:
+        notes.append(f"The {r.index_withheld}: with the others gone it would describe only "
+                     "the tokens still quoted.")
     if r.sector_cap is None:
         notes.append("No source provides the AI-sector market cap at this date; none is shown.")
     else:

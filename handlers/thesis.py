@@ -9,6 +9,7 @@ from handlers.format import stamp_reply
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
 from services.errors import Unavailable
+from services.freshness import ended_note
 from services.store import Snapshot
 from services.thesis.scorecard import HOLDS, NO_DATA, STALE, ClaimResult, Number
 from services.thesis.service import Scorecard
@@ -78,7 +79,8 @@ async def _scorecard(ctx: CommandContext, wanted: int | None) -> tuple[Scorecard
             raise UserError(f"no claim {wanted}; claims: {known}")
     ref, notes = await _reference(ctx)
     card = await thesis.scorecard(date.fromisoformat(ref.asof), claims)
-    return card, ref, notes
+    ended = ended_note(await ctx.hub.readings.series_ages(date.fromisoformat(ref.asof)))
+    return card, ref, [*notes, *([ended] if ended else [])]
 
 
 def _claim_number(args: tuple[str, ...]) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.catalog import ASSETS, CAPEX_COMPANIES
 
@@ -22,6 +22,9 @@ class Baskets(BaseModel):
     benchmark: str = "SPX"
     aitokens: list[str] = ["TAO", "NEAR", "ICP", "RENDER", "FET", "WLD", "VIRTUAL", "VVV"]
     capex: list[str] = list(CAPEX_COMPANIES)
+    # The share of `aitokens` a sector figure needs: the index needs that many tokens with a
+    # current close, the median drawdown that many with a close on record; else withheld.
+    min_coverage: float = Field(0.5, gt=0, le=1)
 
     _check = field_validator("ai", "crypto", "aitokens")(_known_assets)
 

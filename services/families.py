@@ -59,7 +59,7 @@ FAMILIES: tuple[Family, ...] = (
     Family(
         "aitokens", AiTokensReading, True,
         lambda b: [*b.aitokens, SECTOR_CAP],
-        lambda d, asof, b, w: compute_aitokens(d, asof, w, b.aitokens),
+        lambda d, asof, b, w: compute_aitokens(d, asof, w, b.aitokens, b.min_coverage),
     ),
     Family(
         "usage", UsageReading, False,

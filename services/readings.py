@@ -13,7 +13,8 @@ from redis.exceptions import RedisError
 from services.baskets import Baskets
 from services.codec import from_dict
 from services.errors import Unavailable
-from services.families import FAMILY_BY_NAME
+from services.families import FAMILIES, FAMILY_BY_NAME
+from services.freshness import SeriesAge, series_ages
 from services.sources.health import HealthStore, ProviderHealth
 from services.store import MetricStore, Snapshot, SourceStatus
 from services.windows import YTD, Window
@@ -82,6 +83,15 @@ class ReadingsService:
         asof = date.fromisoformat(snap.asof)
         reading: Any = await asyncio.to_thread(family.compute, data, asof, self.baskets, window)
         return Stamped(reading, snap)
+
+    async def series_ages(self, asof: date) -> list[SeriesAge]:
+        """Every series the metric families read: last data date and age at `asof`."""
+        keys = sorted({k for fam in FAMILIES for k in fam.inputs(self.baskets)})
+        try:
+            data = await self.store.load_history(keys)
+        except RedisError as exc:
+            raise Unavailable("data store temporarily unavailable; try again shortly") from exc
+        return series_ages(data, keys, asof)
 
     async def source_statuses(self) -> list[SourceStatus]:
         try:

@@ -55,9 +55,9 @@ THESIS_DEFAULTS = (
     DefaultRule(id="defi-vs-tbill", rule="yields.spread crosses_below 0 for=7d "
                                          "hysteresis=50 resolved=on",
                 description="DeFi USDC lending pays less than 3-month T-bills"),
-    DefaultRule(id="aitokens-drawdown", rule="aitokens.drawdown crosses_below -50 "
+    DefaultRule(id="aitokens-drawdown", rule="aitokens.median_drawdown crosses_below -50 "
                                              "hysteresis=5 resolved=on",
-                description="AI-token index more than 50% below its peak"),
+                description="The median AI token more than 50% below its peak"),
 )
 
 

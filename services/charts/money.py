@@ -22,7 +22,7 @@ from services.charts.render import (
     y_format,
 )
 from services.metrics.stablecoins import SUPPLY_KEYS
-from services.metrics.yields import DEFI_USDC, TBILL
+from services.metrics.yields import DEFI_USDC, TBILL, discount_to_apy
 from services.series import MarketData
 from services.windows import Window
 
@@ -97,7 +97,7 @@ def stablecoins_figure(chart: StablecoinsChart) -> Figure:
 class YieldsChart:
     meta: ChartMeta
     defi_usdc: pd.Series  # Aave USDC supply APY, percent, in the window
-    tbill: pd.Series  # 3-month T-bill, percent (discount basis), in the window
+    tbill: pd.Series  # 3-month T-bill as an APY (converted from its discount rate), percent
     last_dates: dict[str, date]  # label -> the series' last date on or before as-of
 
 
@@ -105,7 +105,7 @@ def yields_headline(defi: pd.Series, tbill: pd.Series, asof: date) -> str:
     """'DeFi minus T-bill -23 bp', with the older input's date when it lags the as-of."""
     if defi.empty or tbill.empty:
         return "DeFi minus T-bill: no data"
-    spread = (float(defi.iloc[-1]) - float(tbill.iloc[-1])) * 100
+    spread = (float(defi.iloc[-1]) - float(tbill.iloc[-1])) * 100  # tbill: already an APY
     oldest = min(defi.index[-1], tbill.index[-1]).date()
     when = "" if oldest >= asof else f" (data through {oldest.isoformat()})"
     return f"DeFi minus T-bill {spread:+.0f} bp{when}"
@@ -113,13 +113,15 @@ def yields_headline(defi: pd.Series, tbill: pd.Series, asof: date) -> str:
 
 def chart_data_yields(data: MarketData, asof: date, window: Window,
                       _baskets: Baskets) -> YieldsChart:
-    defi, tbill = known(data, DEFI_USDC, asof), known(data, TBILL, asof)
+    defi = known(data, DEFI_USDC, asof)
+    tbill = pd.Series(discount_to_apy(known(data, TBILL, asof)), dtype="float64")
     meta = chart_meta("yields", "Yields", "DeFi USDC lending APY (Aave v3) against the "
-                      "3-month US T-bill.", window, asof, data, [DEFI_USDC, TBILL])
+                      "3-month US T-bill as an APY (from its discount rate).", window, asof,
+                      data, [DEFI_USDC, TBILL])
     shown = [window_slice(defi, window, asof), window_slice(tbill, window, asof)]
     meta = shown_from(meta, shown).with_headline(yields_headline(defi, tbill, asof))
     lasts = {label: s.index[-1].date() for label, s in (("Aave USDC APY", defi),
-                                                          ("3-month T-bill", tbill)) if len(s)}
+                                                          ("T-bill as APY", tbill)) if len(s)}
     return YieldsChart(meta, shown[0], shown[1], lasts)
 
 
@@ -127,7 +129,7 @@ def yields_figure(chart: YieldsChart) -> Figure:
     fig, (ax,) = new_figure(chart.meta)
     start = chart.meta.data_from or chart.meta.start
     series = (("Aave USDC APY", chart.defi_usdc, COLORS["usdc"], 1.3),
-              ("3-month T-bill", chart.tbill, COLORS["bench"], 2.4))
+              ("T-bill as APY", chart.tbill, COLORS["bench"], 2.4))
     drawn = 0
     for label, values, color, width in series:
         inside = series_or_empty(values, start)  # a base close alone is not a line

@@ -27,6 +27,7 @@ from services.charts.render import (
 from services.metrics.aitokens import SECTOR_CAP
 from services.metrics.capex import capex_key
 from services.metrics.common import lag_is_stale
+from services.metrics.coverage import index_allowed
 from services.returns import drawdown, equal_weight_index
 from services.series import MarketData
 from services.windows import Window
@@ -54,6 +55,11 @@ def chart_data_aitokens(data: MarketData, asof: date, window: Window,
                       "each token's distance from its peak close.", window, asof, data,
                       list(baskets.aitokens))
     shown = window_slice(index, window, asof) if index is not None else pd.Series(dtype=float)
+    if not shown.empty and float(shown.iloc[0]) > 0:  # 100 on the window's first day
+        shown = shown / float(shown.iloc[0]) * 100.0
+    # Where too few tokens are quoted the index no longer speaks for the sector: not drawn.
+    allowed = index_allowed(data, tokens, baskets.min_coverage, pd.DatetimeIndex(shown.index))
+    shown = shown[allowed.to_numpy(dtype=bool)] if not shown.empty else shown
     meta = shown_from(meta, [shown]).with_headline(token_headline(drawdowns))
     return AiTokensChart(meta, shown.astype("float64"), drawdowns, stale)
 

@@ -29,7 +29,7 @@ def base_defs(b: Baskets) -> list[MetricDef]:
         *divergence.metric_defs(b),
         *stablecoins.metric_defs(),
         *yields.metric_defs(),
-        *aitokens.metric_defs(list(b.aitokens)),
+        *aitokens.metric_defs(list(b.aitokens), b.min_coverage),
         *usage.metric_defs(list(b.aitokens)),
         *capex.metric_defs(list(b.capex)),
         *assets.metric_defs(),

@@ -28,6 +28,7 @@ class AssetReturn:
     currency: str
     source: str
     stale: bool
+    missing: str = ""  # why there is no return: "series ended 2026-05-29", "starts 2024-07-26"
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,17 @@ def asset_return(data: MarketData, key: str, window: Window, asof: date) -> Asse
     result = period_return(series.values, window, asof) if series is not None else None
     source = series.source if series is not None else "no data"
     if result is None:
-        last = series.last_date if series is not None else None
-        return AssetReturn(key, asset.name, None, None, None, None, asset.currency, source,
-                           lag_is_stale(last, asof, key))
+        known = series.upto(asof) if series is not None else None
+        last = known.last_date if known is not None else None
+        stale = lag_is_stale(last, asof, key)
+        if last is None:
+            why = "no data" if series is None else f"starts {series.first_date}"
+        elif stale:
+            why = f"series ended {last}"
+        else:
+            why = f"starts {known.first_date if known else ''}"
+        return AssetReturn(key, asset.name, None, None, last.isoformat() if last else None,
+                           None, asset.currency, source, stale, why)
     return AssetReturn(
         key, asset.name, result.pct, result.base_date.isoformat(), result.end_date.isoformat(),
         result.end_close, asset.currency, source,

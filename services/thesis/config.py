@@ -70,9 +70,10 @@ DEFAULT_CLAIMS = (
           show=["stablecoins.supply", "stablecoins.drawdown"]),
     Claim(n=4, title="DeFi stablecoin lending yields have compressed to T-bill levels",
           rule="yields.spread below 100",
-          show=["yields.spread", "yields.defi_usdc", "yields.tbill_3m"]),
+          show=["yields.spread", "yields.defi_usdc", "yields.tbill_apy", "yields.tbill_3m"]),
     Claim(n=5, title="The AI-token sector is more than 50% below its peak",
-          rule="aitokens.drawdown below -50", show=["aitokens.drawdown", "aitokens.index"]),
+          rule="aitokens.median_drawdown below -50",
+          show=["aitokens.median_drawdown", "aitokens.below_half", "aitokens.drawdown"]),
     Claim(n=6, title="One quarter of hyperscaler capex exceeds the whole AI-token sector's "
                      "market cap",
           rule="capex.to_sector_cap above 1", show=["capex.to_sector_cap",

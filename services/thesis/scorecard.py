@@ -52,12 +52,14 @@ def threshold_text(claim: Claim) -> str:
 
 def _number(metric_id: str, data: MarketData, catalog: MetricCatalog, asof: date) -> Number:
     metric = catalog[metric_id]
-    values = catalog.series(metric_id, data, asof).loc[: pd.Timestamp(asof)]
+    values = catalog.series(metric_id, data, asof)
     age = catalog.age(metric_id, data, asof)
     coverage = f"{age.current} of {len(age.inputs)} inputs current" if age.members else ""
-    if values.empty:
-        return Number(metric_id, metric.description, "n/a", "", coverage=coverage)
-    return Number(metric_id, metric.description, shown(float(values.iloc[-1]), metric.unit),
+    at = pd.Timestamp(asof)
+    if at not in values.index:  # no value on the as-of date: withheld or no data yet
+        return Number(metric_id, metric.description, "n/a", age.newest or "",
+                      age.stale_since, coverage)
+    return Number(metric_id, metric.description, shown(float(values.loc[at]), metric.unit),
                   age.newest or "", age.stale_since, coverage)
 
 

@@ -69,7 +69,7 @@ async def engine_checks(app: App) -> dict[int, tuple[bool | str | None, dict[str
     ai = (await get("aitokens", AiTokensReading, YTD)).reading
     cx = (await get("capex", CapexReading)).reading
     spread, ytd, spx = since.spread_pp, btc.btc.ytd_pct, btc.spx_ytd_pct
-    dd, bp, idx = st.total.from_ath_pct, yl.spread_bp, ai.index_drawdown_pct
+    dd, bp, idx = st.total.from_ath_pct, yl.spread_bp, ai.median_drawdown_pct
     assert None not in (spread, ytd, spx, dd, bp, idx)
     assert spread is not None and ytd is not None and spx is not None
     assert dd is not None and bp is not None and idx is not None
@@ -85,7 +85,8 @@ async def engine_checks(app: App) -> dict[int, tuple[bool | str | None, dict[str
             {"btc.ytd": shown(ytd, "%"), "spx.ytd": shown(spx, "%")}),
         3: (dd > -2, {"stablecoins.drawdown": shown(dd, "%")}),
         4: (STALE if stale_4 else bp < 100, {"yields.spread": shown(bp, "bp")}),
-        5: (idx < -50, {"aitokens.drawdown": shown(idx, "%")}),
+        5: (idx < -50, {"aitokens.median_drawdown": shown(idx, "%"),
+                        "aitokens.below_half": shown(float(ai.below_half or 0), "tokens")}),
         6: (None if ratio is None else STALE if stale_6 else ratio > 1,
             {} if ratio is None else {"capex.to_sector_cap": shown(ratio, "x")}),
         7: (None, {}),

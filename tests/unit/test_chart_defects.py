@@ -73,7 +73,7 @@ async def test_yields_30d_spans_the_window_and_says_why_it_is_empty(replay_app: 
     shown = "\n".join(texts(fig))
     assert "no data in this window" in shown
     assert "Aave USDC APY ends 2026-01-20" in shown
-    assert "3-month T-bill ends 2026-03-26" in shown
+    assert "T-bill as APY ends 2026-03-26" in shown
 
 
 async def test_capex_30d_has_readable_money_ticks_and_one_colour_per_company(

@@ -71,7 +71,12 @@ def test_yields_spread_in_bp_and_missing_defi() -> None:
     tbill = series("rates.tbill_3m", {"2024-01-02": 5.25})
     apy = series("defi.aave_usdc_apy", {"2024-01-02": 7.5})
     r = compute_yields({"rates.tbill_3m": tbill, "defi.aave_usdc_apy": apy}, d("2024-01-03"))
-    assert r.spread_bp == pytest.approx(225.0)
+    # The 5.25% discount rate as an APY: price 1 - 0.0525 * 91/360 for 1 at maturity,
+    # compounded over 365/91 terms: 5.505%; the spread is 7.5% minus that.
+    as_apy = ((1 / (1 - 0.0525 * 91 / 360)) ** (365 / 91) - 1) * 100
+    assert as_apy == pytest.approx(5.5047, abs=1e-3)
+    assert r.tbill_apy_pct == pytest.approx(as_apy)
+    assert r.spread_bp == pytest.approx((7.5 - as_apy) * 100)
     assert compute_yields({"rates.tbill_3m": tbill}, d("2024-01-03")).spread_bp is None
 
 

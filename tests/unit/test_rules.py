@@ -53,7 +53,7 @@ def test_every_contract_metric_exists() -> None:
     contract = {"btc.price", "btc.drawdown", "btc.ytd", "eth.price", "spx.ytd",
                 "divergence.spread.ytd", "divergence.spread.since", "ai_basket.ytd",
                 "crypto_basket.ytd", "stablecoins.supply", "stablecoins.change_30d",
-                "yields.tbill_3m", "yields.spread", "aitokens.index", "aitokens.drawdown"}
+                "yields.tbill_3m", "yields.spread", "aitokens.index", "aitokens.median_drawdown"}
     assets = {f"{k.lower()}.{m}" for k in ASSETS for m in ("price", "drawdown")}
     METRICS = MetricCatalog(base_defs(Baskets()))
     assert contract | assets <= set(METRICS)
@@ -100,7 +100,7 @@ def test_default_config_has_one_rule_per_thesis_signal() -> None:
     config = AlertsConfig()
     metrics = {d.parsed().metric for d in config.defaults}
     assert {"ai_basket.ytd", "btc.drawdown", "stablecoins.supply", "yields.spread",
-            "aitokens.drawdown"} == metrics
+            "aitokens.median_drawdown"} == metrics
     assert config.max_custom_rules_per_chat == 20
     assert config.max_alerts_per_day == 50
     assert all(d.description for d in config.defaults)
