@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from handlers.args import no_args
+from handlers.conventions import TOPIC, conventions_reply
 from handlers.format import stamp_reply
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
@@ -49,6 +50,9 @@ async def help_(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
     List every command, or explain one.
     """
+    if args and args[0].lower() == TOPIC:
+        btc = (await ctx.hub.readings.get("btc", BtcReading)).reading
+        return conventions_reply(ctx.hub.settings.baskets, btc.history_start)
     if args:
         spec = ctx.registry.get(args[0].lstrip("/").lower())
         if spec is None:
@@ -58,7 +62,8 @@ async def help_(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         return Reply(title=spec.usage, notes=(spec.details or spec.help, *notes, *admins))
     lines = tuple(f"/{spec.name} — {spec.help.rstrip('.')}" for spec in ctx.registry)
     return Reply(title="flowwatch commands",
-                 notes=(*lines, "Details of one: /help <command>, e.g. /help divergence."))
+                 notes=(*lines, "Details of one: /help <command>, e.g. /help divergence; "
+                        "how the numbers are computed: /help conventions."))
 
 
 @commands.command()

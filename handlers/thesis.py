@@ -8,9 +8,12 @@ from handlers.errors import UserError
 from handlers.format import stamp_reply
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply, Table
+from services.alerts.messages import shown
 from services.errors import Unavailable
 from services.freshness import ended_note
+from services.metrics.catalog import metric_unit
 from services.store import Snapshot
+from services.thesis.published import AGREES, DISAGREES, LATER, PublishedCheck
 from services.thesis.scorecard import HOLDS, NO_DATA, STALE, ClaimResult, Number
 from services.thesis.service import Scorecard
 
@@ -53,6 +56,27 @@ def claim_table(result: ClaimResult) -> Table:
                                    ("test", result.test)]
     rows += [(n.metric, number_text(n)) for n in result.numbers]
     return Table(("", ""), tuple(rows), heading=f"{result.n}. {result.title}")
+
+
+def published_text(c: PublishedCheck) -> str:
+    """'data +979.9%: agrees', 'data $64.6B: disagrees; reached on 2026-04-03', 'no data'."""
+    if c.verdict == LATER:
+        return "published after the as-of date"
+    if c.data_value is None:
+        return "no data: no source has this figure at that date"
+    text = f"data {shown(c.data_value, metric_unit(c.figure.metric))}: {c.verdict}"
+    if c.verdict == DISAGREES:
+        text += (f"; the data reached it on {c.nearest}" if c.nearest
+                 else "; the data never reached it")
+    return text
+
+
+def published_table(result: ClaimResult) -> Table:
+    rows = tuple((f"{c.figure.date} {c.figure.what} ({c.figure.source})", published_text(c))
+                 for c in result.published)
+    agree = sum(c.verdict == AGREES for c in result.published)
+    return Table(("published", "the data"), rows,
+                 heading=f"Published figures: {agree} of {len(rows)} agree with the data")
 
 
 async def _reference(ctx: CommandContext) -> tuple[Snapshot, list[str]]:
@@ -111,6 +135,8 @@ async def thesis(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     flips = tuple((f.day.isoformat(), "holds" if f.holds else "does not hold")
                   for f in result.flips)
     first = f"from {result.flips[0].day}" if result.flips else "no history"
+    if result.published:
+        tables.append(published_table(result))
     tables.append(Table(("date", "verdict"), flips,
                         heading=f"Every flip ({len(flips) - 1 if flips else 0}, {first})"))
     return stamp_reply(f"Thesis claim {result.n}", tables,

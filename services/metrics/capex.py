@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -88,10 +89,8 @@ def company_capex(data: MarketData, ticker: str, asof: date) -> CompanyCapex:
     known = known_quarters(series.values, asof)
     if known.empty:
         return CompanyCapex(ticker, name, None, None, None, series.source)
-    last4 = known.iloc[-4:]
-    # A trailing four-quarter sum needs four consecutive quarters (about 365 days apart).
-    span = (last4.index[-1] - last4.index[0]).days if len(last4) == 4 else 0
-    ttm = float(last4.sum()) if len(last4) == 4 and 250 <= span <= 300 else None
+    ttm_bn = one_value(trailing_year(data, [ticker], one_day(asof)))
+    ttm = None if ttm_bn is None else ttm_bn * 1e9
     return CompanyCapex(ticker, name, known.index[-1].date().isoformat(),
                         float(known.iloc[-1]), ttm, series.source)
 
@@ -110,9 +109,39 @@ def compute_capex(data: MarketData, asof: date, companies: list[str]) -> CapexRe
     )
 
 
+def trailing_year(data: MarketData, companies: list[str], cal: pd.DatetimeIndex
+                  ) -> pd.Series:
+    """USD bn of the four latest filed quarters, summed over the companies, on each date;
+    NaN unless each company has four consecutive filed quarters ending on the same date."""
+    total = np.zeros(len(cal))
+    ends = []
+    for ticker in companies:
+        known = filed(closes(data, capex_key(ticker)))
+        sums = known.rolling(4).sum()
+        span = pd.Series(known.index, index=known.index).diff(3).dt.days
+        sums = sums.where((span >= 250) & (span <= 300))  # four consecutive quarters
+        values, when = on_or_before(sums, cal)  # NaN where the latest four are not a year
+        total += values
+        ends.append(when)
+    if not ends:
+        return pd.Series(np.nan, index=cal, dtype="float64")
+    same = np.all(np.equal(ends, ends[0]), axis=0)
+    return pd.Series(np.where(same, total / 1e9, np.nan), index=cal, dtype="float64")
+
+
 def metric_defs(companies: list[str]) -> list[MetricDef]:
-    return [MetricDef(
+    each = [MetricDef(f"capex.{t.lower()}.ttm", "USD bn",
+                      f"{CAPEX_COMPANIES[t]} capex over the four latest filed quarters",
+                      (capex_key(t),), partial(_one_trailing_year, t)) for t in companies]
+    return [*each, MetricDef("capex.ttm", "USD bn",
+                             "Hyperscaler capex over the four latest filed quarters, together",
+                             tuple(capex_key(t) for t in companies),
+                             lambda d, cal: trailing_year(d, companies, cal)), MetricDef(
         "capex.to_sector_cap", "x",
         "One quarter of hyperscaler capex over the AI-token sector market cap",
         (*(capex_key(t) for t in companies), SECTOR_CAP),
         lambda d, cal: capex_to_sector_cap(d, companies, cal))]
+
+
+def _one_trailing_year(ticker: str, data: MarketData, cal: pd.DatetimeIndex) -> pd.Series:
+    return trailing_year(data, [ticker], cal)

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.alerts.rules import Rule, RuleError, parse_rule
 from services.metrics.catalog import BASE_IDS, THESIS_PREFIX
+from services.thesis.published import Published
+from services.thesis.seeds import PUBLISHED
 
 JOIN = " and "
 PREFIX = THESIS_PREFIX
@@ -39,6 +41,7 @@ class Claim(_Strict):
     show: list[str] = []  # metric ids whose values back the verdict up
     enabled: bool = True
     no_data: str = ""  # why a verdict may be missing, shown instead of numbers
+    published: list[Published] = []  # figures the articles published, checked by /thesis n
 
     @model_validator(mode="after")
     def _valid(self) -> Claim:
@@ -46,7 +49,8 @@ class Claim(_Strict):
             split_rules(self.rule)
         except RuleError as exc:
             raise ValueError(f"claim {self.n}: {exc.problem}") from None
-        unknown = [m for m in self.show if m not in BASE_IDS]
+        unknown = [m for m in [*self.show, *(p.metric for p in self.published)]
+                   if m not in BASE_IDS]
         if unknown:
             raise ValueError(f"claim {self.n}: unknown metric {unknown[0]!r} in show")
         return self
@@ -62,23 +66,27 @@ class Claim(_Strict):
 DEFAULT_CLAIMS = (
     Claim(n=1, title="AI chip and memory stocks have outrun crypto since January 2024",
           rule="divergence.spread.since above 0",
-          show=["divergence.spread.since", "ai_basket.since", "crypto_basket.since"]),
+          show=["divergence.spread.since", "ai_basket.since", "crypto_basket.since"],
+          published=PUBLISHED[1]),
     Claim(n=2, title="Bitcoin is down year to date while the S&P 500 is up",
-          rule="btc.ytd below 0 and spx.ytd above 0", show=["btc.ytd", "spx.ytd"]),
+          rule="btc.ytd below 0 and spx.ytd above 0", show=["btc.ytd", "spx.ytd"],
+          published=PUBLISHED[2]),
     Claim(n=3, title="Stablecoin supply is at or within 2% of its all-time high",
           rule="stablecoins.drawdown above -2",
-          show=["stablecoins.supply", "stablecoins.drawdown"]),
+          show=["stablecoins.supply", "stablecoins.drawdown"], published=PUBLISHED[3]),
     Claim(n=4, title="DeFi stablecoin lending yields have compressed to T-bill levels",
           rule="yields.spread below 100",
           show=["yields.spread", "yields.defi_usdc", "yields.tbill_apy", "yields.tbill_3m"]),
     Claim(n=5, title="The AI-token sector is more than 50% below its peak",
           rule="aitokens.median_drawdown below -50",
-          show=["aitokens.median_drawdown", "aitokens.below_half", "aitokens.drawdown"]),
+          show=["aitokens.median_drawdown", "aitokens.below_half", "aitokens.drawdown"],
+          published=PUBLISHED[5]),
     Claim(n=6, title="One quarter of hyperscaler capex exceeds the whole AI-token sector's "
                      "market cap",
           rule="capex.to_sector_cap above 1", show=["capex.to_sector_cap",
                                                      "aitokens.sector_cap"],
-          no_data="no source gives the AI-token sector market cap at this date"),
+          no_data="no source gives the AI-token sector market cap at this date",
+          published=PUBLISHED[6]),
     Claim(n=7, title="Usage-backed AI tokens (with fees) beat the rest over 90 days",
           rule="aitokens.usage_edge_90d above 0", show=["aitokens.usage_edge_90d"],
           no_data="the fees source does not split the AI tokens into usage-backed and "

@@ -3,7 +3,7 @@ when the verdict has stood."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -12,6 +12,7 @@ from services.alerts.messages import shown, threshold
 from services.metrics.catalog import MetricCatalog
 from services.series import MarketData
 from services.thesis.config import Claim
+from services.thesis.published import PublishedCheck, check
 from services.thesis.verdicts import Flip, claim_verdicts, flips
 
 HOLDS, FAILS, NO_DATA, STALE = "holds", "does not hold", "no data", "stale"
@@ -42,6 +43,7 @@ class ClaimResult:
     stale_since: str | None = None  # a rule's metric is stale: its inputs end here
     stale_inputs: tuple[str, ...] = ()  # "rates.tbill_3m 2026-03-26"
     last_fresh: str | None = None  # the verdict on the last day its data was current
+    published: tuple[PublishedCheck, ...] = ()  # the articles' figures against the data
 
 
 def threshold_text(claim: Claim) -> str:
@@ -76,6 +78,11 @@ def _staleness(claim: Claim, data: MarketData, catalog: MetricCatalog, asof: dat
     return (min(since) if since else None), tuple(inputs)
 
 
+def published_checks(claim: Claim, data: MarketData, catalog: MetricCatalog, asof: date
+                     ) -> tuple[PublishedCheck, ...]:
+    return tuple(check(p, catalog.series(p.metric, data, asof), asof) for p in claim.published)
+
+
 def score_claim(claim: Claim, data: MarketData, catalog: MetricCatalog, asof: date
                 ) -> ClaimResult:
     verdicts = claim_verdicts(claim.rules(), data, catalog, asof).loc[: pd.Timestamp(asof)]
@@ -101,12 +108,13 @@ def score_claim(claim: Claim, data: MarketData, catalog: MetricCatalog, asof: da
 
 def score(claims: list[Claim], data: MarketData, catalog: MetricCatalog, asof: date
           ) -> tuple[ClaimResult, ...]:
-    return tuple(score_claim(c, data, catalog, asof) for c in claims)
+    return tuple(replace(score_claim(c, data, catalog, asof),
+                         published=published_checks(c, data, catalog, asof)) for c in claims)
 
 
 def inputs(claims: list[Claim], catalog: MetricCatalog) -> list[str]:
     """Every series the claims (their rules and shown numbers) read."""
     ids = {m for c in claims for r in c.rules() for m in r.metrics} | {
-        m for c in claims for m in c.show}
+        m for c in claims for m in c.show} | {p.metric for c in claims for p in c.published}
     return catalog.inputs(ids)
 
