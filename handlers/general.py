@@ -112,8 +112,9 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     stale_keys = {a.key for a in ages if a.stale and a.last}
     no_source = [a.key for a in ages if a.last is None]
     fam_rows = tuple(
-        (name, family_state(s, FAMILY_BY_NAME[name].inputs(ctx.hub.settings.baskets),
-                            stale_keys), s.asof if s else "", s.computed_at if s else "")
+        (name, family_state(s), series_state(
+            FAMILY_BY_NAME[name].inputs(ctx.hub.settings.baskets), stale_keys),
+         s.asof if s else "", s.computed_at if s else "")
         for name, s in snaps.items()
     )
     providers = await ctx.hub.readings.provider_health()
@@ -125,7 +126,8 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     return Reply(
         title="flowwatch status",
         tables=(Table(("source", "state", "data to", "last ok", "error"), src_rows, "Sources"),
-                Table(("metric", "state", "as of", "computed"), fam_rows, "Metrics"),
+                Table(("metric", "state", "series", "as of", "computed"), fam_rows,
+                      "Metrics"),
                 *((provider_table(providers),) if providers else ()),
                 Table(("series", "last data", "age", "limit", "state"), series_rows,
                       f"Series at {asof}" if asof else "Series")),
@@ -136,17 +138,19 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     )
 
 
-def family_state(snap: Snapshot | None, inputs: list[str], stale_keys: set[str]) -> str:
-    """fresh only when the last computation worked and none of its series is stale; "no
-    data" when an input's source never succeeded."""
+def family_state(snap: Snapshot | None) -> str:
+    """fresh, stale, or "no data" when an input's source never succeeded (never "fresh")."""
     if snap is None:
         return "n/a"
     if snap.stale and snap.stale_reason.startswith(NO_DATA):
         return NO_DATA
-    if snap.stale:
-        return "stale"
+    return "stale" if snap.stale else "fresh"
+
+
+def series_state(inputs: list[str], stale_keys: set[str]) -> str:
+    """How many of a family's series lag the as-of date beyond their limit."""
     lagging = [k for k in inputs if k in stale_keys]
-    return f"{len(lagging)} of {len(inputs)} series stale" if lagging else "fresh"
+    return f"{len(lagging)} of {len(inputs)} stale" if lagging else "all current"
 
 
 def provider_table(providers: list[ProviderHealth]) -> Table:

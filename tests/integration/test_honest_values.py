@@ -78,7 +78,7 @@ async def test_status_lists_every_series_with_last_date_and_age(may: App) -> Non
     assert line(status, "defi.aave_usdc_apy").split()[1:] == ["2026-01-20", "129d", "3d",
                                                               "STALE"]
     assert line(status, "NVDA").split()[1:] == ["2026-05-29", "0d", "6d", "fresh"]
-    assert line(status, "yields ").split()[1:5] == ["2", "of", "2", "series"]  # not "fresh"
+    assert line(status, "yields ").split()[2:6] == ["2", "of", "2", "stale"]
 
 
 async def test_september_brief_names_the_series_that_end_early(september: App) -> None:

@@ -148,7 +148,8 @@ def is_stale(reply: Reply) -> bool:
 async def status_of(app: App) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     """(/status providers: name -> (state, note), /status metrics: name -> state)."""
     reply = await ask(app, "/status")
-    _chains, metrics, providers = reply.tables
+    by_heading = {t.heading: t for t in reply.tables}
+    metrics, providers = by_heading["Metrics"], by_heading["Providers"]
     return ({r[0].split(". ", 1)[1]: (r[1], r[4]) for r in providers.rows},
             {r[0]: r[1] for r in metrics.rows})
 
