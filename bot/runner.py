@@ -15,6 +15,8 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
+from redis.exceptions import RedisError
+
 from bot.alerting import SenderSlot, build_notifier, process_id, run_collector, run_digests
 from bot.app import App
 from services.alerts.delivery import Sender
@@ -22,6 +24,7 @@ from services.settings import Secrets
 
 logger = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
+STORE_RETRY_S = 5.0
 ROLES = ("all", "web", "worker", "collector")
 Start = Callable[[], Awaitable[None]]
 
@@ -87,6 +90,26 @@ async def connect_standalone(stack: AsyncExitStack, secrets: Secrets,
         slots["discord"].set(await stack.enter_async_context(discord_sender(secrets)))
 
 
+async def first_refresh(app: App) -> bool:
+    """Collect once before serving; with Redis down, say so in one line and start anyway
+    (commands answer "temporarily unavailable" until it is back)."""
+    try:
+        await app.refresh()
+    except RedisError as exc:
+        logger.warning("first collection skipped: store unavailable (%s); starting anyway", exc)
+        return False
+    return True
+
+
+async def refresh_when_back(app: App, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), STORE_RETRY_S)
+        if not stop.is_set() and await first_refresh(app):
+            logger.info("store back: first collection done")
+            return
+
+
 async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
@@ -96,14 +119,16 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     slots = platform_slots(secrets)
     web = frontends(app, secrets, stop, slots) if role in ("all", "web") else []
+    collected = True
     if role == "all" or (role == "web" and app.hub.mode == "replay"):
-        await app.refresh()  # answer commands from the first moment
+        collected = await first_refresh(app)  # answer commands from the first moment
         if not web:
             logger.warning("no chat front-end configured (set TELEGRAM_BOT_TOKEN and/or "
                            "DISCORD_BOT_TOKEN)")
     async with AsyncExitStack() as stack, asyncio.TaskGroup() as tasks:
         if role in ("all", "collector"):
-            tasks.create_task(run_collector(app, stop, collect_first=role != "all"),
+            tasks.create_task(run_collector(app, stop,
+                                            collect_first=role != "all" or not collected),
                               name="collector")
             tasks.create_task(run_digests(app, stop), name="digest")
         if role in ("all", "worker"):
@@ -112,6 +137,8 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
             senders: dict[str, Sender] = dict(slots)
             notifier = build_notifier(app, senders, consumer=process_id())
             tasks.create_task(notifier.run(stop), name="notifier")
+        if role == "web" and not collected:  # no collector here: keep trying ourselves
+            tasks.create_task(refresh_when_back(app, stop), name="first-refresh")
         for name, start in web:
             tasks.create_task(isolated(name, start), name=name)
     logger.info("run stopped: role=%s", role)
