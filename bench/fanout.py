@@ -1,5 +1,5 @@
 """Alert fan-out: one alert to 10,000 destinations through the outbox and 1, 2 and 4
-notifier processes (`python -m bot.worker`), against a stand-in that enforces the limits.
+notifier processes (`python -m tests.worker_process`), against a stand-in that enforces the limits.
 
 Usage: .venv/bin/python -m bench.fanout [--destinations 10000] [--speedup 3]
                                         [--workers 1,2,4] [--concurrency 4] [--local-pacing]
@@ -123,7 +123,7 @@ async def run(args: argparse.Namespace, workers: int) -> FanoutRun:
             outbox = RedisOutbox(redis, Keys(prefix))
             await outbox.ensure_group()
             procs = [await start(
-                logs / f"w{k}.log", "-m", "bot.worker", "--redis-url", args.redis_url,
+                logs / f"w{k}.log", "-m", "tests.worker_process", "--redis-url", args.redis_url,
                 "--prefix", prefix, "--consumer", f"w{k}", "--http-sender-url", url,
                 "--workers", str(workers), "--pacing-speedup", str(args.speedup),
                 "--concurrency", str(args.concurrency), "--verbose",

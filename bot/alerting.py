@@ -24,6 +24,7 @@ from bot.text import render_text
 from handlers.digest import digest_reply
 from handlers.registry import Chat
 from handlers.reply import reply_to_json
+from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import ConsoleSender, DeliveryResult, Sender
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.events import AlertEvent, RuleEvent, destination_id, split_destination
@@ -35,7 +36,7 @@ from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer
 from services.charts.catalog import CHARTS
 from services.digest.scheduler import DigestMessage, DigestScheduler
-from services.digest.store import Clock, DigestStore, wall_clock
+from services.digest.store import Clock, wall_clock
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
@@ -84,16 +85,14 @@ def evaluation_time(app: App) -> datetime:
 
 
 def build_evaluator(app: App) -> AlertEvaluator:
-    if app.hub.alerts is None or app.outbox is None:
-        raise RuntimeError("alerts are not wired in this app")
-    return app.hub.alerts.evaluator(app.store)
+    """The app's evaluator (built once, in bot/app.py)."""
+    return app.evaluator
 
 
 async def evaluate_once(app: App, evaluator: AlertEvaluator,
                         fence: Fence | None = None) -> list[RuleEvent]:
     """One evaluation pass: one event per rule transition, fanned out by the workers."""
-    if app.hub.alerts is not None:  # chats gone for 30 days lose what they had set up
-        await app.hub.alerts.purge_parked()
+    await app.hub.alerts.purge_parked()  # chats gone for 30 days lose what they had set up
     events = await evaluator.evaluate(evaluation_time(app), fence)
     app.evaluations += 1
     logger.info("alerts evaluated: events=%d", len(events))
@@ -156,9 +155,7 @@ def build_digest_scheduler(app: App, clock: Clock = wall_clock) -> DigestSchedul
     """The daily digest: the /brief (at the replay's as-of date in replay mode) as plain
     text and as a reply for the platforms to render, on the wall-clock schedule, into the
     alert outbox."""
-    if app.outbox is None or app.hub.digest is None:
-        raise RuntimeError("alerts are not wired in this app")
-    store = DigestStore(app.redis, app.hub.digest.keys, clock)
+    store = app.hub.digest
 
     async def compose(day: date) -> DigestMessage:
         reply = await digest_reply(app.context(Chat("digest", "digest")), day)
@@ -176,17 +173,16 @@ async def run_digests(app: App, stop: asyncio.Event, clock: Clock = wall_clock) 
                              stop)
 
 
-def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notifier:
-    """A notifier on the app's outbox; gone chats are unsubscribed, migrated ones moved."""
-    alerts, outbox = app.hub.alerts, app.outbox
-    if alerts is None or outbox is None:
-        raise RuntimeError("alerts are not wired in this app")
-    charts = app.hub.charts
+def build_notifier(app: App, senders: dict[str, Sender], consumer: str, *,
+                   pacer: Pacer | None = None, settings: NotifierSettings | None = None
+                   ) -> Notifier:
+    """A notifier on the app's outbox; gone chats are parked, migrated ones moved."""
+    alerts, outbox, charts = app.hub.alerts, app.outbox, app.hub.charts
 
     async def chart(event: AlertEvent) -> bytes | None:
         """A rule's alert gets the rule's own chart (window, threshold, crossing)."""
         spec = CHARTS.get(event.chart)
-        if charts is None or spec is None:
+        if spec is None:
             return None
         asof = app.hub.asof or datetime.now(UTC).date()
         if event.rule_id and event.kind in ("firing", "resolved"):
@@ -195,10 +191,9 @@ def build_notifier(app: App, senders: dict[str, Sender], consumer: str) -> Notif
 
     keys = Keys(app.settings.store.prefix)
     told_once = {p: NoticeOnce(p, s, app.redis, keys) for p, s in senders.items()}
-    return Notifier(outbox, {"console": ConsoleSender(), **told_once}, Pacer(),
+    return Notifier(outbox, {"console": ConsoleSender(), **told_once}, pacer or Pacer(),
                     consumer=consumer, on_gone=alerts.park_destination,
-                    on_migrated=alerts.move_destination,
-                    charts=chart if charts is not None else None,
+                    on_migrated=alerts.move_destination, settings=settings, charts=chart,
                     fanout=alerts.fanout(outbox, consumer))
 
 
@@ -221,10 +216,8 @@ class ConsoleOutbox:
 def console_alerts(app: App) -> Callable[[], Awaitable[None]]:
     """The console's alert check: evaluate once (as a collection would) and print alerts,
     and the terminal's daily digest when it is due."""
-    if app.hub.alerts is None or app.outbox is None:
-        raise RuntimeError("alerts are not wired in this app")
     console = ConsoleOutbox(app.outbox)
-    evaluator = app.hub.alerts.evaluator(app.store)
+    evaluator = app.evaluator
     fanout = app.hub.alerts.fanout(console, process_id())
     digests = build_digest_scheduler(app)
 

@@ -13,12 +13,13 @@ from redis.exceptions import RedisError
 
 from handlers.catalog import build_registry
 from handlers.registry import Chat, CommandContext, Registry
+from services.alerts.evaluator import AlertEvaluator
 from services.alerts.health import DeliveryMonitor
 from services.alerts.outbox import RedisOutbox
 from services.alerts.service import AlertService
 from services.charts.service import ChartService
 from services.collector import CollectionResult, Collector
-from services.digest.store import DigestStore
+from services.digest.store import Clock, DigestStore, wall_clock
 from services.engine import build_catalog
 from services.hub import ServiceHub
 from services.keys import Keys
@@ -48,8 +49,9 @@ class App:
     collector: Collector
     hub: ServiceHub
     registry: Registry
+    outbox: RedisOutbox  # alert events awaiting delivery
+    evaluator: AlertEvaluator  # the alert rules over this app's metrics (built once)
     session: aiohttp.ClientSession | None = None
-    outbox: RedisOutbox | None = None  # alert events awaiting delivery
     browser: Any = None  # curl_cffi session for browser-impersonated providers (Yahoo)
     collections: int = 0  # collections this app completed (the loop's record)
     evaluations: int = 0  # alert evaluation passes it completed
@@ -75,7 +77,8 @@ class App:
 
 
 async def build_app(settings: Settings, secrets: Secrets, asof: date | None = None,
-                    redis: Redis | None = None, replay: bool | None = None) -> App:
+                    redis: Redis | None = None, replay: bool | None = None,
+                    digest_clock: Clock = wall_clock) -> App:
     """Build the app: replay of the bundled snapshot at `asof` (default: latest common
     date) when asked for, when an as-of date is given, or when config says mode: replay;
     otherwise live upstream sources."""
@@ -112,20 +115,20 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
     charts = ChartService(store, redis, keys, settings.baskets)
     # Alert rules, subscriptions and state persist across replays: the plain prefix.
     alert_keys = Keys(settings.store.prefix)
-    alerts = AlertService(redis, alert_keys, settings.alerts, catalog, history=store)
+    digests = DigestStore(redis, alert_keys, digest_clock)
+    alerts = AlertService(redis, alert_keys, settings.alerts, catalog, digests, history=store)
     outbox = RedisOutbox(redis, alert_keys)
     try:  # subscriptions of a store from before the sharded layout: moved once
         await alerts.subscriptions.migrate_layout()
     except RedisError as exc:  # Redis down at start: the next start moves them
         logger.warning("alert key layout not checked: store unavailable (%s)", exc)
     hub = ServiceHub(ReadingsService(store, settings.baskets), settings, mode, asof, charts,
-                     alerts=alerts, delivery=DeliveryMonitor(outbox),
-                     digest=DigestStore(redis, alert_keys),
+                     alerts=alerts, delivery=DeliveryMonitor(outbox), digest=digests,
                      thesis=ThesisService(store, catalog, settings.thesis))
     logger.info("app built: mode=%s asof=%s sources=%s store=%s", mode, asof or "today",
                 ",".join(s.name for s in sources), "redis" if secrets.redis_url else "embedded")
-    return App(settings, redis, store, collector, hub, build_registry(), session, outbox,
-               browser)
+    return App(settings, redis, store, collector, hub, build_registry(), outbox,
+               alerts.evaluator(store), session, browser)
 
 
 async def _replay_asof(source: ReplaySource, asof: date | None) -> date:

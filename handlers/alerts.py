@@ -18,7 +18,6 @@ from services.alerts.now import distance
 from services.alerts.rules import GRAMMAR, RuleError, duration
 from services.alerts.service import AlertService, RuleStatus
 from services.alerts.subscriptions import SubscriptionError
-from services.errors import Unavailable
 
 commands = CommandGroup()
 RULE_OR_ALL = Param("rule", "a rule id from /alerts, or all (the default)")
@@ -26,8 +25,6 @@ MUTE_HINT = "/mute 1d pauses alerts here; /unmute resumes them."
 
 
 def _service(ctx: CommandContext) -> AlertService:
-    if ctx.hub.alerts is None:
-        raise Unavailable("alerts are not set up on this bot")
     return ctx.hub.alerts
 
 

@@ -12,7 +12,6 @@ from handlers.format import stamp_reply
 from handlers.registry import CommandContext, CommandGroup, Param
 from handlers.reply import Reply
 from services.charts.catalog import CHARTS
-from services.errors import Unavailable
 from services.families import FAMILY_BY_NAME
 from services.readings import Stamped
 
@@ -49,8 +48,6 @@ async def chart(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     asof = date.fromisoformat(got.snapshot.asof)
     if window.start is not None and window.start > asof:
         raise UserError(f"window start {window.start} is after the as-of date {asof}")
-    if ctx.hub.charts is None:
-        raise Unavailable("charts are not available on this bot")
     drawn = await ctx.hub.charts.drawn(spec.name, window, asof)
     span = f", data from {drawn.data_from}" if drawn.data_from else " " + window.describe(asof)
     reply = stamp_reply(TITLES[spec.name] + span, [], [drawn.headline, CAPTIONS[spec.name]],

@@ -19,7 +19,6 @@ from services.digest.schedule import (
     zone_info,
 )
 from services.digest.store import Digest, DigestStore
-from services.errors import Unavailable
 
 commands = CommandGroup()
 ABOUT = ("Once a day: the /brief numbers with the divergence chart. After downtime only the "
@@ -29,8 +28,6 @@ USAGE = "/digest [on [HH:MM] [tz] | off]"
 
 
 def _store(ctx: CommandContext) -> DigestStore:
-    if ctx.hub.digest is None:
-        raise Unavailable("the daily digest is not set up on this bot")
     return ctx.hub.digest
 
 

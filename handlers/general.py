@@ -165,8 +165,6 @@ def provider_table(providers: list[ProviderHealth]) -> Table:
 
 async def _delivery_notes(ctx: CommandContext) -> list[str]:
     """The alert outbox backlog and the latest dead letters (why alerts were not sent)."""
-    if ctx.hub.delivery is None:
-        return []
     health = await ctx.hub.delivery.health()
     notes = [f"Alert outbox: {health.pending} pending, {health.dead_letters} dead letters."]
     notes += [f"Dead letter {d.at}: {d.reason[:120]}" for d in health.latest_dead]

@@ -23,8 +23,8 @@ class ServiceHub:
     settings: Settings
     mode: str  # "replay" or "live"
     asof: date | None  # fixed as-of date in replay; None means today (live)
-    charts: ChartService | None = None
-    alerts: AlertService | None = None
-    delivery: DeliveryMonitor | None = None  # alert outbox and dead letters, for /status
-    digest: DigestStore | None = None  # daily digest subscriptions, for /digest
-    thesis: ThesisService | None = None  # the claims scorecard, for /thesis
+    charts: ChartService
+    alerts: AlertService
+    delivery: DeliveryMonitor  # alert outbox and dead letters, for /status
+    digest: DigestStore  # daily digest subscriptions, for /digest
+    thesis: ThesisService  # the claims scorecard, for /thesis

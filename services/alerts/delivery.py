@@ -1,20 +1,17 @@
 """The port from the notifier to chat platforms: a `Sender` answers with a `DeliveryResult`.
 
 Exactly-once delivery to an external API needs the receiver's help: a sender that can,
-passes `idempotency_key` ("<event_id>:<destination>") on to the receiver (`HttpSender` sends
-it as an `Idempotency-Key` header). The Telegram Bot API and Discord have no such key, so a
-worker killed between a platform accepting a message and the notifier recording it may, on
-reclaim, send that one message again (see services/alerts/notifier.py).
+passes `idempotency_key` ("<event_id>:<destination>") on to the receiver (the tests' HTTP
+sender sends it as an `Idempotency-Key` header). The Telegram Bot API and Discord have no
+such key, so a worker killed between a platform accepting a message and the notifier
+recording it may, on reclaim, send that one message again (see services/alerts/notifier.py).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
-
-import aiohttp
+from typing import TYPE_CHECKING, Literal, Protocol, TextIO
 
 if TYPE_CHECKING:
     from services.alerts.events import AlertEvent
@@ -94,54 +91,3 @@ class ConsoleSender:
 def proves_gone(description: str) -> bool:
     """A Telegram error description that says the chat is gone for the bot."""
     return any(text in description.lower() for text in GONE_MESSAGES)
-
-
-def result_from_http(status: int, body: dict[str, Any]) -> DeliveryResult:
-    """Map an HTTP answer in Telegram's or Discord's shape to a DeliveryResult."""
-    parameters = body.get("parameters") or {}
-    error = str(body.get("description") or body.get("message") or f"HTTP {status}")
-    if 200 <= status < 300:
-        return DeliveryResult.ok()
-    if status == 429:
-        seconds = parameters.get("retry_after", body.get("retry_after", 1.0))
-        return DeliveryResult.rate_limited(float(seconds), bool(body.get("global", False)))
-    if parameters.get("migrate_to_chat_id"):
-        return DeliveryResult.migrated(str(parameters["migrate_to_chat_id"]))
-    if proves_gone(error) or body.get("code") in DISCORD_GONE_CODES:
-        return DeliveryResult.gone(error)
-    return DeliveryResult.failed(error, retryable=status >= 500 or status == 408)
-
-
-class HttpSender:
-    """POSTs `{"chat_id", "text"}` to `{base_url}/{platform}/send` with an Idempotency-Key.
-
-    A generic webhook-style sender; the tests' delivery stand-in speaks it too.
-    """
-
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, platform: str,
-                 timeout_s: float = 10.0) -> None:
-        self.session = session
-        self.url = f"{base_url.rstrip('/')}/{platform}/send"
-        self.platform = platform
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-
-    async def send(self, chat_id: str, text: str, image: bytes | None, *,
-                   idempotency_key: str = "", event: AlertEvent | None = None
-                   ) -> DeliveryResult:
-        payload = {"chat_id": chat_id, "text": text, "has_image": image is not None}
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        try:
-            async with self.session.post(self.url, json=payload, headers=headers,
-                                         timeout=self.timeout) as response:
-                status, text = response.status, await response.text()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return DeliveryResult.failed(f"{type(exc).__name__}: {exc}", retryable=True)
-        return result_from_http(status, _json_object(text))
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        body = json.loads(text) if text.strip() else {}
-    except ValueError:  # an HTML error page from a proxy: the status code says enough
-        return {}
-    return body if isinstance(body, dict) else {}

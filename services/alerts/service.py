@@ -22,6 +22,7 @@ from services.alerts.rules import RuleError, parse_duration, parse_rule
 from services.alerts.state import AlertState
 from services.alerts.state_store import AlertStateStore
 from services.alerts.subscriptions import AlertRule, SubscriptionError, Subscriptions
+from services.digest.store import DigestStore
 from services.keys import Keys
 from services.metrics.catalog import MetricCatalog
 from services.metrics.common import MetricDef, sources_of
@@ -50,7 +51,7 @@ class ChatAlerts:
 
 class AlertService:
     def __init__(self, redis: Redis, keys: Keys, config: AlertsConfig, catalog: MetricCatalog,
-                 clock: Callable[[], datetime] | None = None,
+                 digests: DigestStore, clock: Callable[[], datetime] | None = None,
                  history: MetricStore | None = None) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.history = history  # metric history, for where rules stand and their charts
@@ -59,7 +60,7 @@ class AlertService:
         self.redis = redis
         self.keys = keys
         self.config = config
-        self.subscriptions = Subscriptions(redis, keys, defaults)
+        self.subscriptions = Subscriptions(redis, keys, defaults, digests)
         self.states = AlertStateStore(redis, keys)
 
     def evaluator(self, store: MetricStore) -> AlertEvaluator:

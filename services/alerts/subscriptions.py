@@ -35,11 +35,12 @@ class AlertRule:
 
 
 class Subscriptions:
-    def __init__(self, redis: Redis, keys: Keys, defaults: list[AlertRule]) -> None:
+    def __init__(self, redis: Redis, keys: Keys, defaults: list[AlertRule],
+                 digests: DigestStore) -> None:
         self.redis = redis
         self.keys = keys
         self.defaults = defaults
-        self.digests = DigestStore(redis, keys)  # a chat's digest follows it too
+        self.digests = digests  # a chat's digest follows it too
         self.dormant = DormantChats(redis, keys, self.digests)
 
     async def custom_rules(self) -> list[AlertRule]:

@@ -16,6 +16,7 @@ from services.alerts.fanout import FanOut
 from services.alerts.outbox import RedisOutbox
 from services.alerts.service import AlertService
 from services.baskets import Baskets
+from services.digest.store import DigestStore
 from services.engine import build_catalog
 from services.keys import Keys
 from services.store import MetricStore
@@ -38,7 +39,8 @@ def alerts_service(redis: Redis, prefix: str, *rules: tuple[str, str],
     config = AlertsConfig(defaults=[DefaultRule(id=i, rule=r) for i, r in rules],
                           max_alerts_per_day=max_per_day, max_custom_rules_per_chat=max_custom)
     return AlertService(redis, Keys(prefix), config,
-                        build_catalog(Baskets(), ThesisConfig()))
+                        build_catalog(Baskets(), ThesisConfig()),
+                        DigestStore(redis, Keys(prefix)))
 
 
 @dataclass

@@ -1,19 +1,20 @@
 """Collection on real Redis: fresh metrics, and last good data kept stale when a source fails."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from redis.asyncio import Redis
 
+from bot.app import build_app
 from handlers.catalog import build_registry
 from handlers.registry import Chat, CommandContext
 from services.collector import Collector
-from services.hub import ServiceHub
 from services.keys import Keys
 from services.metrics.divergence import DivergenceReading
 from services.readings import ReadingsService
 from services.series import MarketData
-from services.settings import Settings
+from services.settings import Secrets, Settings
 from services.sources import SourceError
 from services.sources.replay import ReplaySource
 from services.store import MetricStore
@@ -84,7 +85,9 @@ async def test_stale_data_is_said_in_the_reply_and_status(
     await collector.collect(ASOF)
     flaky.fail = True
     await collector.collect(ASOF)
-    hub = ServiceHub(ReadingsService(real_store, settings.baskets), settings, "replay", ASOF)
+    # The app's services, with readings over the store the flaky collector wrote.
+    app = await build_app(settings, Secrets(), redis=real_store.redis, asof=ASOF)
+    hub = replace(app.hub, readings=ReadingsService(real_store, settings.baskets))
     registry = build_registry()
     ctx = CommandContext(hub, Chat("console", "c1"), registry)
     btc = await registry.run_text(ctx, "/btc")

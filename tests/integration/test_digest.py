@@ -15,13 +15,14 @@ from bot.alerting import build_digest_scheduler, build_notifier, console_alerts,
 from bot.app import App, build_app
 from bot.text import render_text
 from handlers.registry import Chat
-from services.alerts.delivery import DeliveryResult, HttpSender
+from services.alerts.delivery import DeliveryResult
 from services.alerts.events import AlertEvent
 from services.digest.scheduler import DigestScheduler
 from services.digest.store import DigestStore
 from services.errors import Unavailable
 from services.settings import Secrets, Settings, StoreSettings
 from tests.conftest import connect_real_redis, drop_prefix
+from tests.http_sender import HttpSender
 from tests.integration.delivery_standin import DeliveryStandin, forbidden, migrated
 from tests.waiting import until_async
 

@@ -1,6 +1,6 @@
 """SIGKILL a real worker process mid fan-out: another worker finishes, and nothing is lost.
 
-Worker A (`python -m bot.worker`) delivers 1,000 events to a slow stand-in and is killed
+Worker A (`python -m tests.worker_process`) delivers 1,000 events to a slow stand-in and is killed
 after some hundreds; worker B reclaims A's pending entries. The stand-in never deduplicates,
 so a send repeated by the crash shows up. Exactly-once to an external API is impossible
 without the receiver's help: the sends A had in flight at the kill were accepted but never
@@ -40,7 +40,8 @@ async def start_worker(name: str, url: str, prefix: str, log: Path,
                        *extra: str) -> asyncio.subprocess.Process:
     with log.open("w") as stderr:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.worker", "--redis-url", REDIS_URL, "--prefix", prefix,
+            sys.executable, "-m", "tests.worker_process", "--redis-url", REDIS_URL,
+            "--prefix", prefix,
             "--consumer", name, "--http-sender-url", url, "--concurrency", str(CONCURRENCY),
             "--min-idle-ms", "1000", "--lease-ms", "1500", "--send-timeout", "1",
             "--pacing-speedup", "100", "--verbose", *extra, cwd=ROOT,

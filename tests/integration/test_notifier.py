@@ -12,7 +12,6 @@ import pytest
 from redis.asyncio import Redis
 
 from services.alerts.attempts import NotifierSettings
-from services.alerts.delivery import HttpSender
 from services.alerts.events import AlertEvent
 from services.alerts.heartbeat import Heartbeat
 from services.alerts.notifier import Notifier
@@ -23,6 +22,7 @@ from services.clock import SYSTEM_CLOCK, Clock
 from services.keys import Keys
 from tests.clock import ManualClock
 from tests.helpers import untouched_for
+from tests.http_sender import HttpSender
 from tests.integration.delivery_standin import (
     DeliveryStandin,
     forbidden,

@@ -21,7 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from services.alerts.attempts import NotifierSettings
-from services.alerts.delivery import DeliveryResult, HttpSender
+from services.alerts.delivery import DeliveryResult
 from services.alerts.events import AlertEvent
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
@@ -36,6 +36,7 @@ from services.alerts.pacing import (
 from services.keys import Keys
 from tests.clock import ManualClock
 from tests.conftest import connect_real_redis
+from tests.http_sender import HttpSender
 from tests.integration.delivery_standin import DeliveryStandin
 
 pytestmark = pytest.mark.timeout(20)

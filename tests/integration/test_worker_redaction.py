@@ -1,4 +1,4 @@
-"""A notifier worker process (`python -m bot.worker`) keeps every secret out of its logs.
+"""A notifier worker process (`python -m tests.worker_process`) keeps every secret out of its logs.
 
 The worker registers the environment's secrets the way `python -m bot` does, and the
 password of the --redis-url it was given. Its start line names the consumer, so a consumer
@@ -35,7 +35,7 @@ async def test_worker_logs_redact_every_secret(clean_real_redis: Redis,
                         "FRED_API_KEY": FRED_KEY,
                         "REDIS_URL": with_password("redis://127.0.0.1:1/0", ENV_REDIS_PASSWORD)}
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.worker", "--prefix", test_prefix, "--verbose",
+        sys.executable, "-m", "tests.worker_process", "--prefix", test_prefix, "--verbose",
         "--redis-url", with_password(REDIS_URL, ARG_REDIS_PASSWORD),
         "--consumer", "-".join(("w", *secrets)), cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)

@@ -25,7 +25,6 @@ from redis.asyncio import Redis
 from bot.app import App, build_app
 from handlers.registry import Chat
 from services.alerts.attempts import NotifierSettings
-from services.alerts.delivery import HttpSender
 from services.alerts.events import AlertEvent, split_destination
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
@@ -33,6 +32,7 @@ from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.keys import Keys
 from services.settings import Secrets, Settings
 from tests.conftest import connect_real_redis
+from tests.http_sender import HttpSender
 from tests.integration.delivery_standin import (
     Answer,
     DeliveryStandin,

@@ -16,7 +16,7 @@ def test_every_secret_setting_is_a_redacted_variable() -> None:
 
 def test_the_notifier_worker_loads_no_chat_sdk() -> None:
     """The worker registers secrets without importing python-telegram-bot or discord.py."""
-    probe = ("import sys, bot.worker; "
+    probe = ("import sys, tests.worker_process; "
              "print(sorted(m for m in ('telegram', 'discord') if m in sys.modules))")
     command = [sys.executable, "-c", probe]
     done = subprocess.run(command, capture_output=True, text=True, check=True,  # noqa: S603

@@ -1,8 +1,11 @@
-"""A notifier worker process: `python -m bot.worker --redis-url URL --prefix P --consumer NAME`.
+"""A notifier worker process for the fan-out tests and bench:
+`python -m tests.worker_process --redis-url URL --prefix P --consumer NAME`.
 
-Delivers the alert outbox through an HTTP sender (`--http-sender-url`, used by the tests'
-platform stand-in) or, without one, to this terminal. SIGTERM/SIGINT stop it gracefully;
-after SIGKILL its pending entries are reclaimed by the other workers.
+The app comes from the one composition root (bot/app.py `build_app`) and the notifier from
+`bot.alerting.build_notifier`, as in `python -m bot run --role worker`; what this harness
+adds is test scaffolding: the HTTP sender to the stand-ins (`--http-sender-url`), faster
+rate limits (`--pacing-speedup`) and the notifier's knobs. SIGTERM/SIGINT stop it
+gracefully; after SIGKILL its pending entries are reclaimed by the other workers.
 """
 
 from __future__ import annotations
@@ -16,21 +19,22 @@ import sys
 
 import aiohttp
 
+from bot.alerting import build_notifier
+from bot.app import build_app
 from bot.redact import protect_environment
 from services.alerts.attempts import NotifierSettings
-from services.alerts.delivery import ConsoleSender, HttpSender, Sender
-from services.alerts.notifier import Notifier
-from services.alerts.outbox import RedisOutbox
+from services.alerts.delivery import Sender
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
-from services.keys import Keys
-from services.redis_client import RedisUrlError, connect_redis
+from services.bundle import default_config
+from services.settings import ConfigError, Secrets, StoreSettings, load_settings
+from tests.http_sender import HttpSender
 
-logger = logging.getLogger("bot.worker")
+logger = logging.getLogger("tests.worker_process")
 HTTP_PLATFORMS = ("telegram", "discord")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot.worker",
+    parser = argparse.ArgumentParser(prog="python -m tests.worker_process",
                                      description="Deliver queued alerts (one notifier worker).")
     parser.add_argument("--redis-url", required=True,
                         help="redis://, redis+cluster:// or redis+sentinel:// (see README)")
@@ -44,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=1,
                         help="with --local-pacing: how many workers share the limits")
     parser.add_argument("--pacing-speedup", type=float, default=1.0,
-                        help="run every rate limit this many times faster (tests)")
+                        help="run every rate limit this many times faster")
     parser.add_argument("--concurrency", type=int, default=4, help="sends per platform")
     parser.add_argument("--min-idle-ms", type=int, default=60_000,
                         help="reclaim entries other workers left untouched this long")
@@ -58,44 +62,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _log_gone(destination: str) -> None:
-    logger.warning("destination gone (not unsubscribed: no store wired) destination=%s",
-                   destination)
-
-
-async def _log_migrated(old: str, new: str) -> None:
-    logger.warning("destination migrated (not recorded: no store wired) %s -> %s", old, new)
-
-
 async def run_worker(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    settings = NotifierSettings(concurrency=args.concurrency, min_idle_ms=args.min_idle_ms,
-                                lease_ms=args.lease_ms, send_timeout_s=args.send_timeout,
-                                resend_after_crash=args.resend_after_crash,
-                                shared_pacing=not args.local_pacing)
+    notifier_settings = NotifierSettings(
+        concurrency=args.concurrency, min_idle_ms=args.min_idle_ms, lease_ms=args.lease_ms,
+        send_timeout_s=args.send_timeout, resend_after_crash=args.resend_after_crash,
+        shared_pacing=not args.local_pacing)
     limits = {p: limit.faster(args.pacing_speedup) for p, limit in DEFAULT_LIMITS.items()}
-    redis = connect_redis(args.redis_url)
+    settings = load_settings(default_config()).model_copy(
+        update={"store": StoreSettings(prefix=args.prefix)})
+    app = await build_app(settings, Secrets(redis_url=args.redis_url), replay=True)
     try:
         async with aiohttp.ClientSession() as session:
-            senders: dict[str, Sender] = {"console": ConsoleSender()}
+            senders: dict[str, Sender] = {}
             if args.http_sender_url:
-                senders |= {p: HttpSender(session, args.http_sender_url, p,
-                                          timeout_s=args.send_timeout)
-                            for p in HTTP_PLATFORMS}
-            notifier = Notifier(RedisOutbox(redis, Keys(args.prefix)), senders,
-                                Pacer(limits, workers=args.workers), consumer=args.consumer,
-                                on_gone=_log_gone, on_migrated=_log_migrated,
-                                settings=settings)
+                senders = {p: HttpSender(session, args.http_sender_url, p,
+                                         timeout_s=args.send_timeout)
+                           for p in HTTP_PLATFORMS}
+            notifier = build_notifier(app, senders, args.consumer,
+                                      pacer=Pacer(limits, workers=args.workers),
+                                      settings=notifier_settings)
             # Long-lived objects (modules, clients) out of the collector's way: a full
             # collection over them stalls the loop for 10-30 ms, enough to bunch paced sends.
             gc.freeze()
             logger.info("notifier worker started consumer=%s", args.consumer)
             await notifier.run(stop)
     finally:
-        await redis.aclose()
+        await app.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     protect_environment(args.redis_url)
     try:
         asyncio.run(run_worker(args))
-    except RedisUrlError as exc:
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
