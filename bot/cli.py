@@ -15,12 +15,12 @@ from bot.alerting import console_alerts
 from bot.app import App, AsofError, build_app
 from bot.console import ask_once, run_console
 from bot.doctor import doctor_checks, log_summary
-from bot.redact import protect_logs
 from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
 from services.alerts.rules import RuleError, parse_rule
 from services.bundle import default_config
 from services.engine import build_catalog
+from services.redaction import protect_logs
 from services.settings import ConfigError, Secrets, Settings, load_settings
 from services.sources import SourceError
 from services.sources.checks import FAIL

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar, cast
 
+from pydantic import TypeAdapter
 from redis.exceptions import RedisError
 
 from services.baskets import Baskets
-from services.codec import from_dict
 from services.errors import Unavailable
 from services.families import FAMILIES, FAMILY_BY_NAME
 from services.freshness import SeriesAge, series_ages
@@ -29,6 +29,18 @@ class Stamped(Generic[T]):
 
     reading: T
     snapshot: Snapshot
+
+
+_DECODERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def decode(reading_type: type[T], stored: Any) -> T:
+    """A stored reading back as its frozen dataclass, validated by pydantic (one
+    TypeAdapter per type: building one is slow, using it is not)."""
+    adapter = _DECODERS.get(reading_type)
+    if adapter is None:
+        adapter = _DECODERS[reading_type] = TypeAdapter(reading_type)
+    return cast(T, adapter.validate_python(stored))
 
 
 class DecodedReadings:
@@ -49,7 +61,7 @@ class DecodedReadings:
         if entry is not None and entry[0] is snap:
             self._entries.move_to_end(key)
             return cast(T, entry[1])
-        reading = from_dict(reading_type, stored)
+        reading = decode(reading_type, stored)
         self._entries[key] = (snap, reading)
         self._entries.move_to_end(key)
         if len(self._entries) > self.size:

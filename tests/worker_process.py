@@ -21,11 +21,11 @@ import aiohttp
 
 from bot.alerting import build_notifier
 from bot.app import build_app
-from bot.redact import protect_environment
 from services.alerts.attempts import NotifierSettings
 from services.alerts.delivery import Sender
 from services.alerts.pacing import DEFAULT_LIMITS, Pacer
 from services.bundle import default_config
+from services.redaction import protect_environment
 from services.settings import ConfigError, Secrets, StoreSettings, load_settings
 from tests.http_sender import HttpSender
 

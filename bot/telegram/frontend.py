@@ -19,7 +19,6 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.app import App
-from bot.redact import protect_token
 from bot.telegram.adapter import TelegramAdapter, TelegramApp, bot_commands
 from bot.telegram.pacing import Pacer
 from bot.telegram.send import ReplySender
@@ -30,6 +29,7 @@ from handlers.general import DESCRIPTION, SHORT_DESCRIPTION
 from services.alerts.budget import SharedSchedule
 from services.alerts.delivery import Sender
 from services.keys import Keys
+from services.redaction import protect_token
 from services.settings import Secrets, TelegramSettings
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.redact import protect_token
 from bot.telegram.alert_layout import alert_html, alert_markup
 from bot.telegram.digest_send import send_reply_then_chart
 from bot.telegram.pacing import Pacer, retry_seconds
@@ -37,6 +36,7 @@ from bot.telegram.transport import bot_request
 from handlers.reply import reply_from_json
 from services.alerts.delivery import PHOTO_RIGHTS_NOTICE, DeliveryResult, proves_gone
 from services.alerts.events import AlertEvent
+from services.redaction import protect_token
 from services.settings import Secrets
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,9 @@ Telegram accepts application/json bodies. Encoding a ~1 kB HTML reply as JSON is
 the form encoding PTB uses quotes it byte by byte in Python, which was a tenth of the bot's
 CPU per command (bench.command_path). Calls with files stay multipart, as PTB sends them.
 `plain_call` carries parameters that are already JSON values, for the reply hot path; it
-builds PTB's RequestParameter directly (internal to PTB, so the version is pinned).
+builds PTB's RequestParameter directly: internal to PTB, so the major version is pinned. No
+public route exists: RequestData is final and takes only RequestParameters, and
+Bot.do_api_request warns for methods PTB implements (sendMessage), an error under -W error.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from telegram import Bot
 
-from bot.redact import protect_token
 from bot.telegram.frontend import check_config
 from bot.telegram.sender import DEFAULT_BASE_URL
 from bot.telegram.webhook import ALLOWED_UPDATES
+from services.redaction import protect_token
 from services.settings import Secrets, TelegramSettings
 
 ACTIONS = ("set", "delete", "info")

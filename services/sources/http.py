@@ -23,9 +23,9 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDictProxy
 
+from services.redaction import named_secrets, redact
 from services.series import MarketData
 from services.sources import SourceError
-from services.sources.redaction import named_secrets, redact
 
 logger = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ import pytest
 from bot.app import App, build_app
 from bot.cli import protect_logs
 from bot.discord_app import run_discord
-from bot.redact import secret_forms
 from bot.runner import isolated
 from bot.telegram import TelegramFrontend
 from bot.telegram.webhook_admin import manage_webhook
 from handlers.registry import Chat
+from services.redaction import secret_forms
 from services.settings import Secrets, Settings
 from tests.e2e.discord_standin import DiscordStandin, InteractionLog
 from tests.e2e.telegram_standin import (

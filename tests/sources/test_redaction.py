@@ -9,10 +9,10 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 import pytest
 
+from services.redaction import REDACTED, secret_forms
 from services.sources.fred import FredSource
 from services.sources.http import UpstreamHTTPError, error_snippet
 from services.sources.live import build_live_chains
-from services.sources.redaction import REDACTED, secret_forms
 from tests.sources.conftest import Canned, FakeUpstream, MakeClient
 from tests.sources.test_live import local_config
 

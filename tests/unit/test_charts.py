@@ -170,9 +170,9 @@ async def test_yields_and_capex_draw_the_reading_values(replay_app: App) -> None
     assert capex.sector_cap.empty == (c.sector_cap is None)
 
 
-async def ask(app: App, text: str, with_charts: bool = True) -> Reply:
+async def ask(app: App, text: str) -> Reply:
     charts = ChartService(app.store, app.redis, app.store.keys, app.settings.baskets)
-    hub = replace(app.hub, charts=charts if with_charts else None)
+    hub = replace(app.hub, charts=charts)
     ctx = replace(app.context(Chat("test", "1")), hub=hub)
     return await app.registry.run_text(ctx, text)
 
@@ -204,9 +204,3 @@ async def test_bad_chart_input_is_one_line_with_usage(replay_app: App, text: str
     assert expected in reply.title
     assert "(usage: /chart <chart> [window])" in reply.title
     assert "\n" not in reply.title
-
-
-async def test_chart_without_a_chart_service_says_so(replay_app: App) -> None:
-    reply = await ask(replay_app, "/chart btc", with_charts=False)
-    assert reply.error
-    assert reply.title == "charts are not available on this bot"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bot.redact import SECRET_VARIABLES
+from services.redaction import SECRET_VARIABLES
 from services.settings import Secrets
 
 
