@@ -31,6 +31,8 @@ from .telegram_standin import TOKEN, BotApiStandIn, running_standin, wait_for
 ROOT = Path(__file__).resolve().parents[2]
 RULE = "btc.price above 1"  # holds at the replay as-of date: fires on the first evaluation
 INTERVAL = 10  # the smallest collection interval config.yaml allows
+# Two bot processes, each collecting at least twice: minutes on a loaded machine, not 60 s.
+pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture
