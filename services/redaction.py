@@ -32,9 +32,11 @@ REDACTED = "<redacted>"
 MIN_SECRET_CHARS = 6
 # Request header or query parameter names whose values are credentials.
 SECRET_NAME = re.compile(r"key|token|secret|passw|auth|signature", re.IGNORECASE)
-_URL_QUERY = re.compile(r"""(https?://[^\s?#"'<>]+)\?[^\s#"'<>]*""")
+# Bounded runs: each match attempt stops after a few KB, so the scan stays linear even on a
+# page of one endless token (unbounded runs made a 100 KB page take seconds per request).
+_URL_QUERY = re.compile(r"""(https?://[^\s?#"'<>]{1,2048})\?[^\s#"'<>]{0,8192}""")
 _CREDENTIAL_PARAM = re.compile(
-    r"""\b((?:api[_-]?)?key|apikey|access[_-]?token|token|secret|password)=[^&\s"'<>]+""",
+    r"""\b((?:api[_-]?)?key|apikey|access[_-]?token|token|secret|password)=[^&\s"'<>]{1,4096}""",
     re.IGNORECASE)
 # The environment variables that hold secrets (Secrets reads them; a test keeps both in step).
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "DISCORD_BOT_TOKEN",
