@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager
 
 from redis.exceptions import RedisError
 
@@ -27,6 +27,7 @@ MAX_BACKOFF_SECONDS = 300.0
 STORE_RETRY_S = 5.0
 ROLES = ("all", "web", "worker", "collector")
 Start = Callable[[], Awaitable[None]]
+OpenSender = Callable[[], AbstractAsyncContextManager[Sender]]
 
 
 async def isolated(name: str, start: Start) -> None:
@@ -77,17 +78,42 @@ def frontends(app: App, secrets: Secrets, stop: asyncio.Event,
     return found
 
 
-async def connect_standalone(stack: AsyncExitStack, secrets: Secrets,
-                             slots: dict[str, SenderSlot]) -> None:
+def standalone_senders(secrets: Secrets, slots: dict[str, SenderSlot]
+                       ) -> list[tuple[str, OpenSender]]:
     """A worker without front-ends: its own platform clients, only to send alerts."""
+    found: list[tuple[str, OpenSender]] = []
     if "telegram" in slots:
         from bot.telegram.sender import standalone_sender  # noqa: PLC0415 - optional SDK
 
-        slots["telegram"].set(await stack.enter_async_context(standalone_sender(secrets)))
+        found.append(("telegram", lambda: standalone_sender(secrets)))
     if "discord" in slots:
         from bot.discord_app.sender import standalone_sender as discord_sender  # noqa: PLC0415
 
-        slots["discord"].set(await stack.enter_async_context(discord_sender(secrets)))
+        found.append(("discord", lambda: discord_sender(secrets)))
+    return found
+
+
+async def hold_sender(name: str, open_sender: OpenSender, slot: SenderSlot,
+                      stop: asyncio.Event) -> None:
+    """Connect a platform's sender and keep it until `stop`. A platform that is down or
+    answers 5xx at start (getMe 502) is retried with backoff, one line each time, while
+    its alerts wait in the outbox; the worker itself keeps running."""
+    backoff = 2.0
+    while not stop.is_set():
+        try:
+            async with open_sender() as sender:
+                slot.set(sender)
+                try:
+                    await stop.wait()
+                finally:
+                    slot.set(None)
+                return
+        except Exception as exc:  # one line: the traceback would only repeat it
+            logger.warning("alert sender %s could not connect (%s: %s); retrying in %.0fs",
+                           name, type(exc).__name__, exc, backoff)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), backoff)
+        backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
 async def first_refresh(app: App) -> bool:
@@ -125,7 +151,7 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
         if not web:
             logger.warning("no chat front-end configured (set TELEGRAM_BOT_TOKEN and/or "
                            "DISCORD_BOT_TOKEN)")
-    async with AsyncExitStack() as stack, asyncio.TaskGroup() as tasks:
+    async with asyncio.TaskGroup() as tasks:
         if role in ("all", "collector"):
             tasks.create_task(run_collector(app, stop,
                                             collect_first=role != "all" or not collected),
@@ -133,7 +159,9 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
             tasks.create_task(run_digests(app, stop), name="digest")
         if role in ("all", "worker"):
             if role == "worker":
-                await connect_standalone(stack, secrets, slots)
+                for name, open_sender in standalone_senders(secrets, slots):
+                    tasks.create_task(hold_sender(name, open_sender, slots[name], stop),
+                                      name=f"sender-{name}")
             senders: dict[str, Sender] = dict(slots)
             notifier = build_notifier(app, senders, consumer=process_id())
             tasks.create_task(notifier.run(stop), name="notifier")
