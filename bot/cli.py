@@ -15,6 +15,7 @@ from bot.alerting import console_alerts
 from bot.app import App, AsofError, build_app
 from bot.console import ask_once, run_console
 from bot.doctor import doctor_checks, log_summary
+from bot.log_limit import limit_repeats
 from bot.runner import ROLES
 from services.alerts.backtest import BacktestError, run_backtest, terminal_progress
 from services.alerts.rules import RuleError, parse_rule
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m bot") -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     protect_logs(Secrets.from_env())
+    limit_repeats()
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
