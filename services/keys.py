@@ -133,6 +133,14 @@ class Keys:
         """Sorted set: gone destination -> when it went (epoch seconds), for the purge."""
         return f"{self.prefix}{{a}}:dormant-index"
 
+    def alert_muted(self, destination: str) -> str:
+        """List of the alerts that fired while the destination was muted (their first lines)."""
+        return f"{self.prefix}{{a}}:muted:{destination}"
+
+    def alert_muted_index(self) -> str:
+        """Set of destinations with alerts kept while muted."""
+        return f"{self.prefix}{{a}}:muted-index"
+
     def alert_daily_count(self, destination: str, day: str) -> str:
         """Hash: event id -> its number among the day's alerts for this destination."""
         return f"{self.prefix}{{a}}:day:{destination}:{day}"

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from services.alerts.chart_for import alert_chart
 from services.alerts.events import AlertEvent, RuleEvent
 from services.alerts.messages import limit_text
+from services.alerts.muted import MutedLog
 from services.keys import Keys
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Admission:
     def __init__(self, redis: Redis, keys: Keys, max_alerts_per_day: int) -> None:
         self.redis, self.keys, self.max_alerts_per_day = redis, keys, max_alerts_per_day
         self._number = redis.register_script(_NUMBER)
+        self.muted = MutedLog(redis, keys)
 
     async def admit(self, event: RuleEvent, destinations: list[str]) -> list[AlertEvent]:
         """The messages this batch of subscribers gets: the alert, the one notice that the
@@ -66,7 +68,10 @@ class Admission:
             logger.info("alert muted: event_id=%s destinations=%d", event.event_id, muted)
         out: list[AlertEvent] = []
         for dest, number in zip(destinations, numbers, strict=True):
-            if 0 < number <= self.max_alerts_per_day:
+            if number == 0:  # kept for the summary when the mute ends (/unmute)
+                await self.muted.keep(dest, f"{event.text.partition(chr(10))[0]} "
+                                            f"({event.created_at[:10]})")
+            elif 0 < number <= self.max_alerts_per_day:
                 out.append(for_destination(event, dest))
             elif number == self.max_alerts_per_day + 1:
                 out.append(AlertEvent(f"limit|{day}", "", "limit", dest,

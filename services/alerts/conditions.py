@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,8 @@ class Observation:
     holds: bool
     released: bool  # condition false by at least the hysteresis
     held_before: bool | None  # at the previous point; None when there is none
+    held_since: date | None = None  # first point of the current run of holds
+    prev_point: date | None = None  # the data point before this one
 
 
 def rule_series(rule: Rule, data: MarketData, catalog: MetricCatalog,
@@ -79,8 +81,12 @@ def observe_all(rule: Rule, series: pd.Series) -> pd.DataFrame:
     else:  # exits
         holds = (value < v) | (value > rule.upper)
         released = (value >= v + h) & (value <= rule.upper - h)
+    runs = (holds != holds.shift(1)).cumsum()
+    dates = pd.Series(holds.index, index=holds.index)
+    held_since = dates.groupby(runs).transform("first").where(holds)
     return pd.DataFrame({"value": value, "level": level, "holds": holds,
-                         "released": released, "held_before": holds.shift(1)})
+                         "released": released, "held_before": holds.shift(1),
+                         "held_since": held_since, "prev_point": dates.shift(1)})
 
 
 def observation(frame: pd.DataFrame, row: int = -1) -> Observation | None:
@@ -92,4 +98,9 @@ def observation(frame: pd.DataFrame, row: int = -1) -> Observation | None:
         point=pd.Timestamp(frame.index[row]).date(), value=float(at["value"]),
         level=float(at["level"]), holds=bool(at["holds"]), released=bool(at["released"]),
         held_before=None if pd.isna(before) else bool(before),
+        held_since=_day(at["held_since"]), prev_point=_day(at["prev_point"]),
     )
+
+
+def _day(value: Any) -> date | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()

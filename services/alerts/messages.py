@@ -88,7 +88,8 @@ def alert_text(rule_id: str, rule: Rule, event: Transition, sources: str, asof: 
         lines = [f"{mark} Resolved: {headline(rule, description, value)}",
                  f"{rule.condition_text} no longer holds"]
     else:
-        lines = [f"{mark} {headline(rule, description, value)}",
+        still = "Still: " if event.repeat else ""
+        lines = [f"{mark} {still}{headline(rule, description, value)}",
                  f"Threshold: {rule.condition.replace('_', ' ')} {threshold(rule)}"]
     if event.previous is not None:
         lines.append(f"Previous: {shown(event.previous, unit)}")

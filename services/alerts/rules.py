@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from services.alerts.rule_words import canonical, parse_amount
 from services.metrics.catalog import BASE_IDS, THESIS_PREFIX
 
 GRAMMAR = ("<metric> above|below|crosses_above|crosses_below V | change_up|change_down P in W "
-           "| new_ath | enters|exits A..B [for=DUR] [cooldown=DUR] [hysteresis=V] "
+           "| new_ath | enters|exits A..B [for=DUR] [cooldown=DUR] [repeat=DUR] [hysteresis=V] "
            "[resolved=on|off]")
 THRESHOLD = ("above", "below", "crosses_above", "crosses_below")
 CHANGE = ("change_up", "change_down")
@@ -26,11 +27,26 @@ _SPREAD = re.compile(r"^spread\(\s*([^\s,()]+)\s*,\s*([^\s,()]+)\s*\)")
 _CLAIM_ID = re.compile(rf"^{re.escape(THESIS_PREFIX)}[1-9][0-9]?$")
 
 
-class RuleError(ValueError):
-    """A rule that cannot be understood; the one-line message names the bad token."""
+EXAMPLE = "btc below 60k"
 
-    def __init__(self, problem: str) -> None:
-        super().__init__(f"{problem}; grammar: {GRAMMAR}")
+
+class _AnyMetric:
+    """Every id a catalog can hold: the base metrics and thesis.<n>."""
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and (
+            token in BASE_IDS or _CLAIM_ID.match(token) is not None)
+
+
+_ANY_METRIC = _AnyMetric()
+
+
+class RuleError(ValueError):
+    """A rule that cannot be understood; the one-line message names the bad token and
+    gives one rule that would work (the full grammar is in /alert metrics)."""
+
+    def __init__(self, problem: str, example: str = EXAMPLE) -> None:
+        super().__init__(f"{problem}; e.g. {example}")
         self.problem = problem
 
 
@@ -44,6 +60,7 @@ class Rule:
     other: str = ""  # spread(metric, other) = metric - other
     hold: timedelta = timedelta(0)  # for=
     cooldown: timedelta = timedelta(0)
+    repeat: timedelta = timedelta(0)  # re-send while it keeps firing (0: fire once)
     hysteresis: float = 0.0
     resolved: bool = False
     metrics: tuple[str, ...] = field(init=False, compare=False, repr=False)
@@ -73,6 +90,8 @@ class Rule:
             parts.append(f"for={duration(self.hold)}")
         if self.cooldown:
             parts.append(f"cooldown={duration(self.cooldown)}")
+        if self.repeat:
+            parts.append(f"repeat={duration(self.repeat)}")
         if self.hysteresis:
             parts.append(f"hysteresis={number(self.hysteresis)}")
         if self.resolved:
@@ -105,7 +124,7 @@ def parse_duration(text: str, what: str = "duration") -> timedelta:
 def parse_rule(text: str, known: Container[str] | None = None) -> Rule:
     """Parse one rule; raises RuleError naming the bad token. Metric ids are checked against
     `known` (the app's MetricCatalog) or, without it, against every id a catalog can hold."""
-    words = " ".join(text.split()).lower()
+    words = canonical(text, known if known is not None else _ANY_METRIC)
     if not words:
         raise RuleError("empty rule")
     spread = _SPREAD.match(words)
@@ -117,12 +136,15 @@ def parse_rule(text: str, known: Container[str] | None = None) -> Rule:
     else:
         first, *tokens = words.split()
         metric, other = _metric(first, known), ""
+    example = f"{metric} below -30" if metric.endswith(("drawdown", "ytd")) else (
+        f"{metric} above 0" if metric.startswith(("divergence", "yields")) else EXAMPLE)
     if not tokens:
-        raise RuleError(f"missing condition after '{_short(metric)}'")
+        raise RuleError(f"missing condition after '{_short(metric)}' (above, below, >, <, "
+                        "crosses_above, ...)", example)
     condition, rest = tokens[0], tokens[1:]
     if condition not in CONDITIONS:
         hint = _suggest(condition, CONDITIONS)
-        raise RuleError(f"unknown condition '{_short(condition)}'{hint}")
+        raise RuleError(f"unknown condition '{_short(condition)}'{hint}", example)
     fields, options = _condition_args(condition, rest)
     rule = Rule(metric=metric, other=other, condition=condition, **fields, **_options(options))
     if rule.condition == "exits" and 2 * rule.hysteresis >= rule.upper - rule.value:
@@ -159,12 +181,12 @@ def _options(tokens: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for token in tokens:
         name, sep, raw = token.partition("=")
-        if not sep or name not in ("for", "cooldown", "hysteresis", "resolved"):
+        if not sep or name not in ("for", "cooldown", "repeat", "hysteresis", "resolved"):
             raise RuleError(f"unexpected '{_short(token)}'")
         key = "hold" if name == "for" else name
         if key in found:
             raise RuleError(f"option '{name}' given twice")
-        if name in ("for", "cooldown"):
+        if name in ("for", "cooldown", "repeat"):
             found[key] = parse_duration(raw, name)
         elif name == "hysteresis":
             found[key] = _number(raw)
@@ -196,7 +218,11 @@ def _number(token: str) -> float:
     try:
         value = float(token)
     except ValueError:
-        raise RuleError(f"bad number '{_short(token)}'") from None
+        amount = parse_amount(token)
+        if amount is None:
+            raise RuleError(f"bad number '{_short(token)}' (like 100k, 1.5m, 100,000 or "
+                            "-30)") from None
+        value = amount
     if not math.isfinite(value):
         raise RuleError(f"bad number '{_short(token)}'")
     return value

@@ -16,6 +16,7 @@ from services.alerts.config import AlertsConfig
 from services.alerts.dormant import Parked
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.fanout import DeliverySink, FanOut
+from services.alerts.muted import MutedLog
 from services.alerts.now import standing
 from services.alerts.rule_chart import draw_rule_chart
 from services.alerts.rules import RuleError, parse_duration, parse_rule
@@ -167,6 +168,10 @@ class AlertService:
 
     async def unmute(self, dest: str) -> bool:
         return await self.subscriptions.unmute(dest)
+
+    async def take_muted(self, dest: str) -> list[str]:
+        """The alerts that fired here while muted (one line each), forgotten once taken."""
+        return await MutedLog(self.redis, self.keys).take(dest)
 
     async def move_destination(self, old: str, new: str) -> None:
         await self.subscriptions.move_destination(old, new)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
@@ -55,14 +55,34 @@ class Transition:
     level: float
     at: datetime
     previous: float | None = None  # the value at the evaluation before
+    repeat: bool = False  # a re-send of a rule still firing (repeat=)
 
 
 def initial_state(rule: Rule, obs: Observation) -> AlertState:
     """Levels start armed; crossings once the value is seen on the other side (now, or at the
-    previous point: a crossing in the latest data fires). Hysteresis only governs re-arming
-    after a firing."""
-    armed = rule.condition not in CROSSING or obs.held_before is False or not obs.holds
+    previous point: a crossing in the latest data fires). With for=, a crossing whose hold
+    was not yet met at the previous point is fresh too: it fires once the data shows the
+    hold met. Hysteresis only governs re-arming after a firing."""
+    fresh = (obs.held_since is not None and obs.prev_point is not None
+             and obs.held_since + rule.hold > obs.prev_point)
+    armed = (rule.condition not in CROSSING or obs.held_before is False or not obs.holds
+             or (bool(rule.hold) and fresh))
     return AlertState(armed=armed)
+
+
+def _held_for(state: AlertState, obs: Observation, since: datetime, now: datetime
+              ) -> timedelta:
+    """How long the condition has held: by the clock between evaluations, or by the data
+    (its first holding point to this one), whichever is longer, so for= works in replay,
+    where evaluation time stays at the as-of date while the data moves on."""
+    by_data = obs.point - obs.held_since if obs.held_since is not None else timedelta(0)
+    return max(now - since, by_data)
+
+
+def _year_turned(rule: Rule, state: AlertState, obs: Observation) -> bool:
+    """A YTD metric starts again from 0 on 1 January: that is not the value coming back."""
+    return (any(m.endswith(".ytd") for m in rule.metrics) and state.point is not None
+            and obs.point.year > state.point.year)
 
 
 def step(rule: Rule, prev: AlertState | None, obs: Observation | None,
@@ -76,7 +96,9 @@ def step(rule: Rule, prev: AlertState | None, obs: Observation | None,
     seen = replace(state, point=obs.point, value=obs.value, updated_at=now)
     if state.status == "firing":
         if not obs.released:
-            return seen, None
+            return _repeat(rule, state, seen, obs, now)
+        if _year_turned(rule, state, obs):  # re-arm quietly: no "Resolved" at New Year
+            return replace(seen, status="inactive", armed=True), None
         back = replace(seen, status="resolved" if rule.resolved else "inactive", armed=True)
         event = _transition("resolved", obs, now, state.value) if rule.resolved else None
         return back, event
@@ -87,10 +109,19 @@ def step(rule: Rule, prev: AlertState | None, obs: Observation | None,
         return replace(seen, status=status, armed=armed, since=None), None
     since = state.since if state.status == "pending" and state.since else now
     cooled = state.fired_at is None or now - state.fired_at >= rule.cooldown
-    if now - since < rule.hold or not cooled:
+    if _held_for(state, obs, since, now) < rule.hold or not cooled:
         return replace(seen, status="pending", armed=True, since=since), None
     fired = replace(seen, status="firing", armed=False, since=None, fired_at=now)
     return fired, _transition("firing", obs, now, state.value)
+
+
+def _repeat(rule: Rule, state: AlertState, seen: AlertState, obs: Observation,
+            now: datetime) -> tuple[AlertState, Transition | None]:
+    """repeat=: a rule still firing is sent again once the interval has passed."""
+    if not rule.repeat or state.fired_at is None or now - state.fired_at < rule.repeat:
+        return seen, None
+    event = replace(_transition("firing", obs, now, state.value), repeat=True)
+    return replace(seen, fired_at=now), event
 
 
 def transition(rule: Rule, prev: AlertState | None, series: pd.Series,

@@ -87,7 +87,7 @@ async def test_subscribed_chat_gets_the_alert_message(app: App) -> None:
 async def test_bad_rule_is_one_line_naming_the_token(app: App) -> None:
     text, error = await ask(app, "/alert add btc.prise above 5")
     assert error and "\n" not in text
-    assert text.startswith("unknown metric 'btc.prise' (did you mean btc.price?); grammar:")
+    assert text.startswith("unknown metric 'btc.prise' (did you mean btc.price?); e.g. ")
 
 
 async def test_custom_rule_cap(app: App) -> None:

@@ -87,13 +87,40 @@ def test_every_contract_metric_exists() -> None:
         ("", "empty rule"),
     ],
 )
-def test_malformed_rule_names_the_token_and_shows_the_grammar(text: str, names: str) -> None:
+def test_malformed_rule_names_the_token_and_gives_one_working_example(text: str,
+                                                                     names: str) -> None:
     with pytest.raises(RuleError) as caught:
         parse_rule(text)
     message = str(caught.value)
     assert message.startswith(names)
-    assert message.endswith(f"; grammar: {GRAMMAR}")
-    assert "\n" not in message
+    example = message.rsplit("; e.g. ", 1)[1]
+    parse_rule(example)  # the example works
+    assert "\n" not in message and len(message) <= 160 and GRAMMAR not in message
+
+
+@pytest.mark.parametrize(("typed", "canonical"), [
+    ("btc above 100000", "btc.price above 100000"),
+    ("btc above 100k", "btc.price above 100000"),
+    ("BTC > 100,000", "btc.price above 100000"),
+    ("btc>1.5m", "btc.price above 1500000"),
+    ("btc >= 95k", "btc.price above 95000"),
+    ("btc drawdown < -30%", "btc.drawdown below -30"),
+    ("btc drawdown <= -30", "btc.drawdown below -30"),
+    ("btc ytd crosses below -10", "btc.ytd crosses_below -10"),
+    ("bitcoin falls below 60k repeat=1d", "btc.price crosses_below 60000 repeat=1d"),
+    ("nvda rises above $150", "nvda.price crosses_above 150"),
+    ("stablecoins crosses above 320b", "stablecoins.supply crosses_above 320"),
+    ("stablecoins new high", "stablecoins.supply new_ath"),
+    ("yields.spread enters -50..0 hysteresis=10", "yields.spread enters -50..0 hysteresis=10"),
+])
+def test_rules_as_people_type_them(typed: str, canonical: str) -> None:
+    assert parse_rule(typed).describe() == canonical
+
+
+@pytest.mark.parametrize("bad", ["btc above 1,00", "btc above 10kk", "btc above 1..2"])
+def test_numbers_that_mean_nothing_are_refused(bad: str) -> None:
+    with pytest.raises(RuleError, match=r"bad number|bad range|unexpected"):
+        parse_rule(bad)
 
 
 def test_default_config_has_one_rule_per_thesis_signal() -> None:
