@@ -182,6 +182,6 @@ async def unmute(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     fired = await _service(ctx).take_muted(_dest(ctx))
     title = "Alerts resumed here" if was_muted else "Alerts were not muted here"
     if not fired:
-        return Reply(title=title, notes=("Nothing fired while muted.",) if was_muted else ())
+        return Reply(title=title)
     return Reply(title=title, notes=(f"While muted, {len(fired)} alert"
                                      f"{'s' if len(fired) != 1 else ''} fired here:", *fired))
