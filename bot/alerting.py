@@ -118,6 +118,8 @@ async def _collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bo
         if collect:
             try:
                 result = await app.refresh()
+                await app.store.save_collector_run(datetime.now(UTC),
+                                                   app.settings.collector.interval_seconds)
                 logger.info("collected: asof=%s ok=%s stale=%s", result.asof,
                             result.families_ok, list(result.families_stale))
             except RedisError as exc:  # an outage: one line a pass, not a traceback

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from handlers.args import no_args
 from handlers.conventions import TOPIC, conventions_reply
@@ -131,11 +131,36 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
                 *((provider_table(providers),) if providers else ()),
                 Table(("series", "last data", "age", "limit", "state"), series_rows,
                       f"Series at {asof}" if asof else "Series")),
-        notes=(f"Mode: {mode}.", "A series is stale when its last data is older than its "
+        notes=(*await _collector_notes(ctx), f"Mode: {mode}.",
+               "A series is stale when its last data is older than its "
                "kind's limit (/help conventions).",
                *([f"No data at this date: {', '.join(no_source)}."] if no_source else []),
                *await _delivery_notes(ctx)),
     )
+
+
+async def _collector_notes(ctx: CommandContext) -> list[str]:
+    """The collector's last run and its age; NOT RUNNING once three runs were missed (the
+    sources' "ok" above is then only as new as that run)."""
+    run = await ctx.hub.readings.store.load_collector_run()
+    if run is None:
+        return []
+    at, interval_s = run
+    age = (datetime.now(UTC) - at).total_seconds()
+    when = f"last run {at:%Y-%m-%d %H:%M:%S} UTC, {_ago(age)} ago"
+    if age > 3 * interval_s + 60:
+        return [f"Collector NOT RUNNING: {when} (expected every {_ago(interval_s)}); "
+                "everything above is as of that run."]
+    return [f"Collector: {when} (every {_ago(interval_s)})."]
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
 
 
 def family_state(snap: Snapshot | None) -> str:

@@ -108,6 +108,19 @@ class MetricStore:
         self._guard()
         await self.redis.hset(self.keys.source_status(), status.name, json.dumps(status.__dict__))
 
+    async def save_collector_run(self, at: datetime, interval_s: float) -> None:
+        """The collector's heartbeat: when it last ran, and how often it should."""
+        self._guard()
+        await self.redis.set(self.keys.collection(), json.dumps(
+            {"at": at.isoformat(), "interval_s": interval_s}))
+
+    async def load_collector_run(self) -> tuple[datetime, float] | None:
+        raw = await self.redis.get(self.keys.collection())
+        if not raw:
+            return None
+        body = json.loads(raw)
+        return datetime.fromisoformat(body["at"]), float(body["interval_s"])
+
     async def load_source_statuses(self) -> list[SourceStatus]:
         raw = await self.redis.hgetall(self.keys.source_status())
         return [SourceStatus(**json.loads(v)) for _, v in sorted(raw.items())]
