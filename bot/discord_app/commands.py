@@ -74,8 +74,11 @@ def _slash_command(app: App, spec: CommandSpec, in_flight: set[asyncio.Task[Any]
     # they are offered through autocomplete and the handler stays the one validator.
     suggested = app_commands.autocomplete(**{p.name: _suggest(p.choices)
                                              for p in spec.params if p.choices})(described)
-    return app_commands.Command(name=spec.name, description=clip(spec.help, DESCRIPTION_MAX),
-                                callback=suggested)
+    command: SlashCommand = app_commands.Command(
+        name=spec.name, description=clip(spec.help, DESCRIPTION_MAX), callback=suggested)
+    if spec.changes_settings:  # admin-only: hidden from members unless a server allows them
+        command.default_permissions = discord.Permissions(manage_guild=True)
+    return command
 
 
 def _option(param: Param) -> inspect.Parameter:

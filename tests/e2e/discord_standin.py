@@ -247,7 +247,8 @@ class DiscordStandin:
     async def _sync(self, request: web.Request) -> list[dict[str, Any]]:
         scope = request.match_info.get("guild_id", "global")
         synced = [{**cmd, "id": self._snowflake(), "application_id": APP_ID, "version": "1",
-                   "type": cmd.get("type", 1), "default_member_permissions": None,
+                   "type": cmd.get("type", 1),
+                   "default_member_permissions": cmd.get("default_member_permissions"),
                    **({"guild_id": scope} if scope != "global" else {})}
                   for cmd in await _body(request)]
         self.commands[scope] = synced

@@ -130,3 +130,35 @@ async def click_all(app: App, standin: DiscordStandin, secrets: Secrets,
         stop.set()
         await asyncio.wait([task], timeout=10)
     return texts
+
+
+async def test_admin_only_discord_commands_set_default_member_permissions() -> None:
+    standin = DiscordStandin("TEST.TOKEN.PERMS")
+    await standin.start()
+    try:
+        import fakeredis  # noqa: PLC0415
+
+        from services.settings import load_settings  # noqa: PLC0415
+        from tests.e2e.telegram_standin import ROOT  # noqa: PLC0415
+
+        app = await build_app(load_settings(ROOT / "config.yaml"), Secrets(),
+                              redis=fakeredis.FakeAsyncRedis(decode_responses=True))
+        try:
+            stop = asyncio.Event()
+            secrets = Secrets(discord_bot_token=standin.token,
+                              discord_api_base_url=standin.api_url)
+            task = asyncio.create_task(run_discord(app, secrets, stop))
+            await standin.wait_for(lambda: standin.identifies or task.done())
+            stop.set()
+            await asyncio.wait([task], timeout=10)
+        finally:
+            await app.aclose()
+    finally:
+        await standin.close()
+    synced = {c["name"]: c for cs in standin.commands.values() for c in cs}
+    admin_only = {s.name for s in app.registry if s.changes_settings}
+    assert admin_only >= {"subscribe", "unsubscribe", "mute", "unmute"}
+    for name, command in synced.items():
+        expected = str(1 << 5) if name in admin_only else None  # MANAGE_GUILD
+        sent = command.get("default_member_permissions")
+        assert (None if sent is None else str(sent)) == expected, name
