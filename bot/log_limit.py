@@ -43,7 +43,9 @@ class RepeatLimit(logging.Filter):
 
 
 def limit_repeats(window_s: float = WINDOW_S) -> None:
-    """Install the filter on every handler of the root logger (call after basicConfig)."""
+    """Install the filter on the root logger's console handlers (the one basicConfig made;
+    a test harness's capturing handlers, subclasses, are left alone)."""
     for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RepeatLimit) for f in handler.filters):
+        if type(handler) is logging.StreamHandler and not any(
+                isinstance(f, RepeatLimit) for f in handler.filters):
             handler.addFilter(RepeatLimit(window_s))

@@ -13,7 +13,7 @@ from typing import Any
 from services.baskets import Baskets
 from services.families import FAMILIES, Family
 from services.series import MarketData, merge_series
-from services.sources import SeriesSource
+from services.sources import SeriesSource, SourceError
 from services.sources.chain import Chain
 from services.sources.health import HealthStore
 from services.sources.parsing import take_gap_counts
@@ -89,6 +89,7 @@ class Collector:
         now = utc_now()
         try:
             part = await source.fetch(result.asof)
+            moved_back(source.name, part, previous)
         except Exception as exc:
             reason = f"{exc.__class__.__name__}: {exc}"[:300]
             logger.exception("source failed: source=%s", source.name)
@@ -146,3 +147,17 @@ class Collector:
                 family.compute(data, asof, self.baskets, w))
             for w in windows
         }
+
+
+class DataMovedBack(SourceError):
+    """An answer whose data ends before what the source gave last time: a truncated answer
+    (a FRED CSV cut short), not news. The source fails; its stored history is kept."""
+
+
+def moved_back(name: str, part: MarketData, previous: SourceStatus | None) -> None:
+    last = max((ts.last_date for ts in part.values() if ts.last_date), default=None)
+    if previous is None or not previous.last_data_date or last is None:
+        return
+    if last.isoformat() < previous.last_data_date:
+        raise DataMovedBack(f"{name}: data end moved back from {previous.last_data_date} to "
+                            f"{last.isoformat()} (truncated answer?)")
