@@ -6,7 +6,6 @@ parked, not deleted, and gets its rules and digest back when the bot is back."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from services.alerts.delivery import PHOTO_RIGHTS_NOTICE
 from services.alerts.service import AlertService
 from services.settings import Secrets, Settings, StoreSettings
 from tests.conftest import connect_real_redis, drop_prefix
+from tests.waiting import until_async
 
 from .telegram_standin import BotApiStandIn, running_standin, telegram_secrets, wait_for
 
@@ -155,26 +155,15 @@ async def test_unblocking_the_bot_restores_and_blocking_parks(app: App) -> None:
         async def restored() -> bool:
             return await service.subscriptions.dormant.get(dest) is None
 
-        await wait_until(restored, "the restore")
+        await until_async(restored, describe=lambda: "the restore never happened")
         await assert_restored(app, dest, subscribed)
         await standin.push_update(my_chat_member(PRIVATE, "member", "kicked"))
 
         async def parked() -> bool:
             return await service.subscriptions.dormant.get(dest) is not None
 
-        await wait_until(parked, "the park")
+        await until_async(parked, describe=lambda: "the chat was never parked")
     assert await service.subscriptions.subscribed(dest) == set()
-
-
-async def wait_until(check: Any, what: str) -> None:
-    """Poll Redis for what the front-end stored: PTB handles the update in its own task and
-    sends nothing back, so there is no event to wait on."""
-    try:
-        async with asyncio.timeout(15):
-            while not await check():  # noqa: ASYNC110 - see the docstring
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 async def test_a_chat_parked_for_30_days_is_forgotten(app: App) -> None:

@@ -223,7 +223,7 @@ async def test_per_chat_one_send_at_a_time_charged_at_the_send(
             log.most_inside = max(log.most_inside, log.inside[chat_id])
             await pacer.slot("telegram", chat_id)
             log.sent.append((chat_id, pacer.clock()))
-            await asyncio.sleep(0.01)  # the send itself
+            await asyncio.sleep(0)  # the send itself: another task's turn
             log.inside[chat_id] -= 1
 
     started = time.monotonic()
@@ -232,7 +232,11 @@ async def test_per_chat_one_send_at_a_time_charged_at_the_send(
     to_100 = log.times("100")
     assert len(to_100) == 3
     assert to_100[0] - started >= 0.45
-    assert min(y - x for x, y in itertools.pairwise(to_100)) >= per_chat.interval(HEADROOM) - 0.001
+    # The schedule runs on Redis' clock; the local times differ from it by the offset the
+    # pacer estimated from one round trip, so allow a few ms (charging at the turn instead of
+    # the send would make the first gap about 0).
+    gaps = [y - x for x, y in itertools.pairwise(to_100)]
+    assert min(gaps) >= per_chat.interval(HEADROOM) - 0.01
     [to_200] = log.times("200")
     assert to_200 < to_100[1]  # another chat is not held up by this chat's limit
 
