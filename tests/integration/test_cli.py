@@ -84,3 +84,14 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     out = run("--config", str(bad), "ask", "/btc")
     assert out.returncode == 2
     assert "baskets.ai" in out.stderr and "BANANA" in out.stderr
+
+
+def test_the_readme_shows_the_brief_the_bot_gives() -> None:
+    """The README's sample /brief is the bot's own answer (regenerate it with
+    `bash scripts/readme_assets.sh` when /brief changes)."""
+    out = run("ask", "/brief")
+    assert out.returncode == 0, out.stderr
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```\n{out.stdout.rstrip()}\n```" in readme
+    brief = (ROOT / "docs" / "brief.txt").read_text(encoding="utf-8")
+    assert brief.rstrip() == out.stdout.rstrip()
