@@ -29,6 +29,7 @@ class ChartMeta:
     start: date | None = None  # where the window starts (the x-axis starts there)
     data_from: date | None = None  # set when the data start later than the window
     headline: str = ""  # the chart's number, e.g. "AI minus crypto +548.0 pp"
+    data_through: date | None = None  # set when the newest data shown is older than as-of
 
     @property
     def title(self) -> str:
@@ -48,8 +49,13 @@ def chart_meta(chart: str, title: str, subtitle: str, window: Window, asof: date
 
 def shown_from(meta: ChartMeta, shown: Iterable[pd.Series]) -> ChartMeta:
     """The meta with `data_from` set when every shown series starts after the window does
-    (a window longer than the data): the title then says so instead of the window."""
-    firsts = [s.index[0].date() for s in shown if not s.empty]
+    (a window longer than the data): the title then says so instead of the window; and with
+    `data_through` set when even the newest shown value is older than the as-of date."""
+    present = [s for s in shown if not s.empty]
+    lasts = [s.index[-1].date() for s in present]
+    if lasts and max(lasts) < meta.asof:
+        meta = replace(meta, data_through=max(lasts))
+    firsts = [s.index[0].date() for s in present]
     if meta.start is None or not firsts or min(firsts) <= meta.start:
         return meta
     return replace(meta, data_from=min(firsts))

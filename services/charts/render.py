@@ -55,7 +55,9 @@ def new_figure(meta: ChartMeta, panels: int = 1,
 
 def footer_text(meta: ChartMeta) -> str:
     sources = ", ".join(meta.sources) if meta.sources else "no data"
-    return f"Source: {sources} | as of {meta.asof.isoformat()} | flowwatch"
+    through = (f" (data through {meta.data_through.isoformat()})"
+               if meta.data_through is not None else "")
+    return f"Source: {sources} | as of {meta.asof.isoformat()}{through} | flowwatch"
 
 
 def date_axis(ax: Axes, start: date | None = None, end: date | None = None) -> None:

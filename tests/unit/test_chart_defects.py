@@ -128,6 +128,15 @@ async def test_btc_window_before_the_data_says_data_from(replay_app: App) -> Non
     assert reply.title == "BTC, data from 2023-06-01"
 
 
+async def test_a_chart_whose_data_lags_the_asof_says_data_through(replay_app: App) -> None:
+    """At 2026-05-29 the newest yields input is the T-bill of 2026-03-26 (Aave ends
+    2026-01-20): the footer says so; BTC, quoted that day, says nothing of the kind."""
+    lagging = await figure(replay_app, "yields", "1y")
+    assert any("as of 2026-05-29 (data through 2026-03-26)" in t for t in texts(lagging))
+    current = await figure(replay_app, "btc", "ytd")
+    assert not any("data through" in t for t in texts(current))
+
+
 async def test_every_chart_states_its_headline_number(replay_app: App) -> None:
     readings = replay_app.hub.readings
     div = (await readings.get("divergence", DivergenceReading, SINCE_2024)).reading
