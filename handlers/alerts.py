@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from handlers.alert_metrics import metrics_reply
 from handlers.args import no_args
@@ -40,6 +40,10 @@ def _as_user_error() -> Iterator[None]:
         raise UserError(str(exc)) from None
 
 
+def _asof(ctx: CommandContext) -> date:
+    return ctx.hub.asof or datetime.now(UTC).date()
+
+
 async def _require_admin(ctx: CommandContext) -> None:
     if ctx.chat.is_group and not await ctx.chat.is_admin():
         raise UserError("only chat admins can change settings here")
@@ -47,6 +51,8 @@ async def _require_admin(ctx: CommandContext) -> None:
 
 def _state_text(status: RuleStatus, obs: Observation | None) -> str:
     state = status.state
+    if obs is not None and obs.stale_since is not None:
+        return f"stale since {obs.stale_since}"
     if state is None:
         if obs is None:
             return "no data yet"
@@ -66,7 +72,7 @@ async def alerts(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """
     no_args(args)
     view = await _service(ctx).overview(_dest(ctx))
-    seen = await _service(ctx).observe([s.rule for s in view.rules])
+    seen = await _service(ctx).observe([s.rule for s in view.rules], _asof(ctx))
     rows = tuple(_row(s, seen[s.rule.id]) for s in view.rules)
     notes = [f"{s.rule.id}: {s.rule.description}" for s in view.rules if s.rule.description]
     notes.append(f"Custom rules: {view.custom_count} of {view.custom_cap}. /subscribe all, "
@@ -95,7 +101,7 @@ async def subscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         raise UserError("give one rule id, or all")
     with _as_user_error():
         ids = await _service(ctx).subscribe(_dest(ctx), args[0] if args else "all")
-    now = await _service(ctx).standings(_dest(ctx), ids)
+    now = await _service(ctx).standings(_dest(ctx), ids, _asof(ctx))
     return Reply(title=f"Subscribed to {', '.join(ids) or 'no rules'}",
                  notes=(*(f"{rule_id}: {text}" for rule_id, text in now), MUTE_HINT))
 
@@ -140,7 +146,7 @@ async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     with _as_user_error():
         if action == "add":
             added = await _service(ctx).add_rule(_dest(ctx), " ".join(rest))
-            [(_, now)] = await _service(ctx).standings(_dest(ctx), [added.id])
+            [(_, now)] = await _service(ctx).standings(_dest(ctx), [added.id], _asof(ctx))
             return Reply(title=f"Added rule {added.id}: {added.rule.describe()}",
                          notes=(now, "This chat is subscribed to it. " + MUTE_HINT))
         removed = await _service(ctx).remove_rule(_dest(ctx), rest[0])
@@ -149,7 +155,7 @@ async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 
 async def _rule_chart(ctx: CommandContext, rule_id: str) -> Reply:
     """The rule's own chart: its window, the threshold line and the last crossing."""
-    asof = ctx.hub.asof or datetime.now(UTC).date()
+    asof = _asof(ctx)
     with _as_user_error():
         rule = await _service(ctx).find_rule(rule_id, _dest(ctx))
         png = await _service(ctx).rule_chart(rule.id, asof, _dest(ctx))

@@ -36,6 +36,7 @@ class Observation:
     held_before: bool | None  # at the previous point; None when there is none
     held_since: date | None = None  # first point of the current run of holds
     prev_point: date | None = None  # the data point before this one
+    stale_since: str | None = None  # set when an input is stale now: the rule is frozen
 
 
 def rule_series(rule: Rule, data: MarketData, catalog: MetricCatalog,

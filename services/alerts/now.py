@@ -35,6 +35,9 @@ def standing(rule: Rule, obs: Observation | None, state: AlertState | None) -> s
     unit = unit_of(rule)
     value, thr = shown(obs.value, unit), threshold(rule)
     name = rule.subject
+    if obs.stale_since is not None:
+        return (f"{name}: stale since {obs.stale_since} (last {value} on {obs.point}); it "
+                "neither fires nor resolves until fresh data arrives")
     if state is not None and state.status == "firing":
         return f"{name} is {value}: firing (past {thr}); it resolves when it comes back"
     if not obs.holds:

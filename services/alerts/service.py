@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from redis.asyncio import Redis
@@ -98,18 +98,28 @@ class AlertService:
 
         return await asyncio.to_thread(draw)
 
-    async def observe(self, rules: list[AlertRule]) -> dict[str, Observation | None]:
-        """Each rule's observation now, from the stored history (what the evaluator sees)."""
+    async def observe(self, rules: list[AlertRule], asof: date | None = None
+                      ) -> dict[str, Observation | None]:
+        """Each rule's observation now, from the stored history (what the evaluator sees);
+        with `asof`, marked `stale_since` when one of its inputs is stale on that date."""
         if self.history is None or not rules:
             return {r.id: None for r in rules}
         catalog = self.catalog
         keys = catalog.inputs(m for r in rules for m in r.rule.metrics)
         data = await self.history.load_history(keys)
 
+        def stale_since(rule: AlertRule) -> str | None:
+            if asof is None:
+                return None
+            since = [d for m in rule.rule.metrics
+                     if (d := catalog.age(m, data, asof).stale_since) is not None]
+            return min(since) if since else None
+
         def one(rule: AlertRule) -> Observation | None:
             try:
                 series = rule_series(rule.rule, data, catalog)
-                return observation(observe_all(rule.rule, series))
+                seen = observation(observe_all(rule.rule, series))
+                return seen and replace(seen, stale_since=stale_since(rule))
             except Exception:  # one rule's missing data must not hide the others
                 logger.exception("alert rule not observable now: rule=%s", rule.id)
                 return None
@@ -119,10 +129,11 @@ class AlertService:
 
         return await asyncio.to_thread(read)
 
-    async def standings(self, dest: str, rule_ids: list[str]) -> list[tuple[str, str]]:
+    async def standings(self, dest: str, rule_ids: list[str], asof: date | None = None
+                        ) -> list[tuple[str, str]]:
         """(rule id, where it stands now) for rules this chat sees."""
         rules = [r for r in await self.subscriptions.visible_rules(dest) if r.id in rule_ids]
-        seen = await self.observe(rules)
+        seen = await self.observe(rules, asof)
         states = await self.states.load([r.id for r in rules])  # one state per rule
         return [(r.id, standing(r.rule, seen[r.id], states.get(r.id))) for r in rules]
 

@@ -156,3 +156,17 @@ async def test_bare_unsubscribe_asks_which_and_removes_nothing(app: App) -> None
     assert text.startswith("Unsubscribed from")
     text, _ = await ask(app, "/unsubscribe")
     assert "This chat gets no alerts." in text
+
+
+async def test_a_rule_over_stale_data_says_stale_since_instead_of_a_state(app: App) -> None:
+    """At 2026-05-29 the Aave rate ended 2026-01-20: defi-vs-tbill neither holds nor waits
+    silently; /alerts and /subscribe say since when its input is stale."""
+    await app.refresh()
+    listing, _ = await ask(app, "/alerts")
+    [row] = [line for line in listing.splitlines() if line.startswith("defi-vs-tbill ")]
+    assert row.rstrip().endswith("stale since 2026-01-20")
+    [btc] = [line for line in listing.splitlines() if line.startswith("btc-drawdown ")]
+    assert "stale" not in btc
+    text, error = await ask(app, "/subscribe defi-vs-tbill")
+    assert not error
+    assert "stale since 2026-01-20" in text and "neither fires nor resolves" in text
