@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 
 import fakeredis
@@ -16,7 +18,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.app import App, build_app
 from services.keys import Keys
 from services.redis_client import connect_redis
-from services.settings import Secrets, Settings, load_settings
+from services.settings import Secrets, Settings, StoreSettings, load_settings
 from services.store import MetricStore
 from tests.redis_topology import Cluster, SentinelGroup, running_cluster, running_sentinel_group
 
@@ -127,3 +129,19 @@ async def replay_app(settings: Settings) -> AsyncIterator[App]:
     await app.refresh()
     yield app
     await app.aclose()
+
+
+@asynccontextmanager
+async def collected_app(settings: Settings, prefix: str, asof: date | None = None
+                        ) -> AsyncIterator[App]:
+    """A replay app on the real Redis server, collected once, whose keys (alerts and the
+    outbox included) live under `prefix` and are dropped afterwards."""
+    redis = await connect_real_redis()
+    isolated = settings.model_copy(update={"store": StoreSettings(prefix=prefix)})
+    built = await build_app(isolated, Secrets(), asof, redis=redis)
+    try:
+        await built.refresh()
+        yield built
+    finally:
+        await drop_prefix(redis, prefix)
+        await built.aclose()

@@ -11,13 +11,13 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.alerting import build_evaluator, build_notifier, evaluate_once
-from bot.app import App, build_app
+from bot.app import App
 from bot.telegram.alert_layout import alert_html
 from bot.telegram.sender import standalone_sender
 from handlers.registry import Chat
 from services.charts.catalog import CHARTS
-from services.settings import Secrets, Settings, StoreSettings
-from tests.conftest import connect_real_redis, drop_prefix
+from services.settings import Settings
+from tests.conftest import collected_app
 from tests.e2e.chart_png import assert_chart_png, threshold_rows
 from tests.integration.alert_fixtures import ListOutbox, alerts_service, evaluator, save_btc
 
@@ -31,15 +31,8 @@ NOW = datetime(2024, 1, 3, 12, tzinfo=UTC)
 @pytest.fixture
 async def app(settings: Settings, test_prefix: str) -> AsyncIterator[App]:
     """A replay app, collected, whose keys (alerts and outbox included) are the test's own."""
-    redis = await connect_real_redis()
-    isolated = settings.model_copy(update={"store": StoreSettings(prefix=test_prefix)})
-    built = await build_app(isolated, Secrets(), redis=redis)
-    try:
-        await built.refresh()
+    async with collected_app(settings, test_prefix) as built:
         yield built
-    finally:
-        await drop_prefix(redis, test_prefix)
-        await built.aclose()
 
 
 async def test_a_telegram_firing_arrives_with_its_chart_and_the_console_gets_none(

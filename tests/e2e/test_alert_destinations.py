@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from bot.alerting import build_evaluator, build_notifier, evaluate_once
-from bot.app import App, build_app
+from bot.app import App
 from bot.telegram import TelegramFrontend
 from bot.telegram.sender import standalone_sender
 from handlers.registry import Chat
 from services.alerts.delivery import PHOTO_RIGHTS_NOTICE
 from services.alerts.service import AlertService
-from services.settings import Secrets, Settings, StoreSettings
-from tests.conftest import connect_real_redis, drop_prefix
+from services.settings import Settings
+from tests.conftest import collected_app
 from tests.waiting import until_async
 
 from .telegram_standin import BotApiStandIn, running_standin, telegram_secrets, wait_for
@@ -32,15 +32,8 @@ NOTICE = f"<b>{PHOTO_RIGHTS_NOTICE}</b>"  # as sent: a one-line message, bold
 
 @pytest.fixture
 async def app(settings: Settings, test_prefix: str) -> AsyncIterator[App]:
-    redis = await connect_real_redis()
-    isolated = settings.model_copy(update={"store": StoreSettings(prefix=test_prefix)})
-    built = await build_app(isolated, Secrets(), redis=redis)
-    try:
-        await built.refresh()
+    async with collected_app(settings, test_prefix) as built:
         yield built
-    finally:
-        await drop_prefix(redis, test_prefix)
-        await built.aclose()
 
 
 def alerts_of(app: App) -> AlertService:

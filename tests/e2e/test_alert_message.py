@@ -19,8 +19,8 @@ from bot.discord_app.sender import standalone_sender as discord_sender
 from bot.telegram import TelegramFrontend
 from bot.telegram.sender import standalone_sender
 from handlers.registry import Chat
-from services.settings import Secrets, Settings, StoreSettings
-from tests.conftest import connect_real_redis, drop_prefix
+from services.settings import Secrets, Settings
+from tests.conftest import collected_app
 from tests.e2e.chart_png import assert_chart_png, threshold_rows
 
 from .discord_standin import DiscordStandin
@@ -33,15 +33,8 @@ CROSSING_DAY = date(2025, 11, 20)  # BTC falls through -30% from its high (the b
 
 @pytest.fixture
 async def app(settings: Settings, test_prefix: str) -> AsyncIterator[App]:
-    redis = await connect_real_redis()
-    isolated = settings.model_copy(update={"store": StoreSettings(prefix=test_prefix)})
-    built = await build_app(isolated, Secrets(), CROSSING_DAY, redis=redis)
-    try:
-        await built.refresh()
+    async with collected_app(settings, test_prefix, CROSSING_DAY) as built:
         yield built
-    finally:
-        await drop_prefix(redis, test_prefix)
-        await built.aclose()
 
 
 async def subscribe_default(app: App, platform: str, chat_id: str) -> None:

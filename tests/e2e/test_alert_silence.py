@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.alerting import build_evaluator, build_notifier, evaluate_once
-from bot.app import App, build_app
+from bot.app import App
 from bot.telegram import TelegramFrontend
 from bot.telegram.sender import standalone_sender
-from services.settings import Secrets, Settings, StoreSettings
-from tests.conftest import connect_real_redis, drop_prefix
+from services.settings import Settings
+from tests.conftest import collected_app
 
 from .telegram_standin import BotApiStandIn, running_standin, telegram_secrets, wait_for
 
@@ -30,15 +30,8 @@ AppFactory = Callable[..., AbstractAsyncContextManager[App]]  # (asof=None) -> a
 def make_app(settings: Settings, test_prefix: str) -> AppFactory:
     @asynccontextmanager
     async def build(asof: date | None = None) -> AsyncIterator[App]:
-        redis = await connect_real_redis()
-        isolated = settings.model_copy(update={"store": StoreSettings(prefix=test_prefix)})
-        built = await build_app(isolated, Secrets(), asof, redis=redis)
-        try:
-            await built.refresh()
+        async with collected_app(settings, test_prefix, asof) as built:
             yield built
-        finally:
-            await drop_prefix(redis, test_prefix)
-            await built.aclose()
 
     return build
 

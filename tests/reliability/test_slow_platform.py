@@ -19,14 +19,14 @@ from datetime import date
 import pytest
 
 from bot.alerting import build_evaluator, build_notifier, evaluate_once
-from bot.app import App, build_app
+from bot.app import App
 from bot.telegram import TelegramFrontend
 from bot.telegram.sender import standalone_sender
 from bot.telegram.transport import CALL_TIMEOUT_S, READ_TIMEOUT_S
 from handlers.registry import Chat
 from services.alerts.attempts import NotifierSettings
-from services.settings import Secrets, Settings, StoreSettings
-from tests.conftest import connect_real_redis, drop_prefix
+from services.settings import Settings
+from tests.conftest import collected_app
 from tests.e2e.telegram_standin import running_standin, telegram_secrets, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
@@ -38,15 +38,8 @@ APOLOGY = "Sorry, something went wrong"
 
 @pytest.fixture
 async def app(settings: Settings, test_prefix: str) -> AsyncIterator[App]:
-    redis = await connect_real_redis()
-    isolated = settings.model_copy(update={"store": StoreSettings(prefix=test_prefix)})
-    built = await build_app(isolated, Secrets(), CROSSING_DAY, redis=redis)
-    try:
-        await built.refresh()
+    async with collected_app(settings, test_prefix, CROSSING_DAY) as built:
         yield built
-    finally:
-        await drop_prefix(redis, test_prefix)
-        await built.aclose()
 
 
 def test_the_timeouts_agree() -> None:
