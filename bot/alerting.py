@@ -123,6 +123,7 @@ async def _collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bo
                 logger.info("collected: asof=%s ok=%s stale=%s", result.asof,
                             result.families_ok, list(result.families_stale))
             except RedisError as exc:  # an outage: one line a pass, not a traceback
+                app.collections_skipped += 1
                 logger.warning("collection skipped: store unavailable (%s)", exc)
             except LeaderLost as exc:
                 logger.warning("collection stopped: %s", exc)
@@ -135,6 +136,7 @@ async def _collect_and_evaluate(app: App, stop: asyncio.Event, collect_first: bo
         try:
             await evaluate_once(app, evaluator, fence)
         except RedisError as exc:
+            app.evaluations_skipped += 1
             logger.warning("alert evaluation skipped: store unavailable (%s)", exc)
         except LeaderLost as exc:
             logger.warning("alert evaluation stopped: %s", exc)

@@ -55,6 +55,8 @@ class App:
     browser: Any = None  # curl_cffi session for browser-impersonated providers (Yahoo)
     collections: int = 0  # collections this app completed (the loop's record)
     evaluations: int = 0  # alert evaluation passes it completed
+    collections_skipped: int = 0  # loop passes whose collection a store outage skipped
+    evaluations_skipped: int = 0  # loop passes whose evaluation a store outage skipped
 
     def context(self, chat: Chat) -> CommandContext:
         return CommandContext(hub=self.hub, chat=chat, registry=self.registry)
