@@ -76,6 +76,9 @@ def test_the_generator_reaches_valid_and_invalid_rules() -> None:
     assert min(seen.values()) >= 100, seen  # at least a fifth of each
 
 
+# 600 examples, each an /alert add that evaluates the rule at once, then /alerts and /alert rm:
+# about 30 s quiet, past the suite's 60 s default on a loaded 2-core machine, so its own limit.
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("telegram_style", [True, False], ids=["words", "one-option"])
 @settings(FUZZ, max_examples=CHAT_EXAMPLES // 2)
 @given(text=rule_texts())
