@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from handlers.args import no_args
 from handlers.conventions import TOPIC, conventions_reply
@@ -102,9 +102,10 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     snaps = await ctx.hub.readings.snapshots()
     if not statuses and not any(snaps.values()):
         raise Unavailable("nothing collected yet; try again in a minute")
+    collector_notes, dead_since = await _collector_state(ctx)
     src_rows = tuple(
-        (s.name, "ok" if s.ok else "FAILING", s.last_data_date or "n/a", s.last_ok_at or "never",
-         s.error[:80])
+        (s.name, source_state(s.ok, dead_since), s.last_data_date or "n/a",
+         s.last_ok_at or "never", s.error[:80])
         for s in statuses
     )
     asof = max((s.asof for s in snaps.values() if s), default=None)
@@ -112,7 +113,7 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     stale_keys = {a.key for a in ages if a.stale and a.last}
     no_source = [a.key for a in ages if a.last is None]
     fam_rows = tuple(
-        (name, family_state(s), series_state(
+        (name, family_state(s, dead_since), series_state(
             FAMILY_BY_NAME[name].inputs(ctx.hub.settings.baskets), stale_keys),
          s.asof if s else "", s.computed_at if s else "")
         for name, s in snaps.items()
@@ -131,7 +132,7 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
                 *((provider_table(providers),) if providers else ()),
                 Table(("series", "last data", "age", "limit", "state"), series_rows,
                       f"Series at {asof}" if asof else "Series")),
-        notes=(*await _collector_notes(ctx), f"Mode: {mode}.",
+        notes=(*collector_notes, f"Mode: {mode}.",
                "A series is stale when its last data is older than its "
                "kind's limit (/help conventions).",
                *([f"No data at this date: {', '.join(no_source)}."] if no_source else []),
@@ -139,19 +140,26 @@ async def status(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     )
 
 
-async def _collector_notes(ctx: CommandContext) -> list[str]:
-    """The collector's last run and its age; NOT RUNNING once three runs were missed (the
-    sources' "ok" above is then only as new as that run)."""
+async def _collector_state(ctx: CommandContext) -> tuple[list[str], datetime | None]:
+    """The collector's last run and its age, and when it stopped: NOT RUNNING once three
+    runs (and a minute) were missed; every source and metric is then stale since that run."""
     run = await ctx.hub.readings.store.load_collector_run()
     if run is None:
-        return []
+        return [], None
     at, interval_s = run
-    age = (datetime.now(UTC) - at).total_seconds()
+    age = (ctx.hub.now() - at).total_seconds()
     when = f"last run {at:%Y-%m-%d %H:%M:%S} UTC, {_ago(age)} ago"
     if age > 3 * interval_s + 60:
         return [f"Collector NOT RUNNING: {when} (expected every {_ago(interval_s)}); "
-                "everything above is as of that run."]
-    return [f"Collector: {when} (every {_ago(interval_s)})."]
+                "everything above is as of that run."], at
+    return [f"Collector: {when} (every {_ago(interval_s)})."], None
+
+
+def source_state(ok: bool, dead_since: datetime | None) -> str:
+    """ok, FAILING, or stale when the collector stopped: its "ok" is only that old."""
+    if not ok:
+        return "FAILING"
+    return f"stale: not collected since {dead_since:%Y-%m-%d %H:%M} UTC" if dead_since else "ok"
 
 
 def _ago(seconds: float) -> str:
@@ -163,13 +171,14 @@ def _ago(seconds: float) -> str:
     return f"{seconds // 3600} h"
 
 
-def family_state(snap: Snapshot | None) -> str:
-    """fresh, stale, or "no data" when an input's source never succeeded (never "fresh")."""
+def family_state(snap: Snapshot | None, dead_since: datetime | None = None) -> str:
+    """fresh, stale, or "no data" when an input's source never succeeded (never "fresh");
+    never fresh either once the collector stopped."""
     if snap is None:
         return "n/a"
     if snap.stale and snap.stale_reason.startswith(NO_DATA):
         return NO_DATA
-    return "stale" if snap.stale else "fresh"
+    return "stale" if snap.stale or dead_since else "fresh"
 
 
 def series_state(inputs: list[str], stale_keys: set[str]) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from services.readings import ReadingsService
@@ -28,3 +29,4 @@ class ServiceHub:
     delivery: DeliveryMonitor  # alert outbox and dead letters, for /status
     digest: DigestStore  # daily digest subscriptions, for /digest
     thesis: ThesisService  # the claims scorecard, for /thesis
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # wall clock
