@@ -100,6 +100,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m bot") -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:  # a bug: through logging, so the traceback is redacted like any line
+        logging.getLogger("bot").critical("flowwatch stopped on an unexpected error",
+                                          exc_info=True)
+        return 1
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

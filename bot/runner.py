@@ -30,18 +30,21 @@ Start = Callable[[], Awaitable[None]]
 OpenSender = Callable[[], AbstractAsyncContextManager[Sender]]
 
 
-async def isolated(name: str, start: Start) -> None:
+async def isolated(name: str, start: Start, stop: asyncio.Event | None = None) -> None:
     """Run one front-end; if it fails, log and restart it with backoff, never taking the
-    other front-ends or the collector down with it."""
+    other front-ends or the collector down with it. Once `stop` is set (SIGTERM) it is not
+    restarted: a front-end failing at start (a rejected token) must not keep the process up."""
+    stop = stop or asyncio.Event()
     backoff = 5.0
-    while True:
+    while not stop.is_set():
         try:
             await start()
             logger.info("front-end stopped: %s", name)
             return
         except Exception:
             logger.exception("front-end failed: %s; restarting in %.0fs", name, backoff)
-        await asyncio.sleep(backoff)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), backoff)
         backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
 
@@ -168,6 +171,6 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
         if role == "web" and not collected:  # no collector here: keep trying ourselves
             tasks.create_task(refresh_when_back(app, stop), name="first-refresh")
         for name, start in web:
-            tasks.create_task(isolated(name, start), name=name)
+            tasks.create_task(isolated(name, start, stop), name=name)
     logger.info("run stopped: role=%s", role)
     return 0

@@ -170,6 +170,7 @@ class BotApiStandIn:
         self.descriptions: dict[str, str] = {}  # "description" / "short_description"
         self.chat_actions: list[tuple[int, str]] = []  # (chat, action), in order
         self.webhook: dict[str, Any] = {}
+        self.rejected: list[str] = []  # methods called with a token that is not ours (401)
         self._failures: dict[str, deque[str]] = defaultdict(deque)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -233,6 +234,7 @@ class BotApiStandIn:
     async def _dispatch(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
+            self.rejected.append(method)
             return _error(ApiError(401, "Unauthorized"))
         files: dict[str, bytes] = {}
         params = await _read_params(request, files)
