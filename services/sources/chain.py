@@ -50,10 +50,12 @@ class ChainResult:
     data: MarketData = field(default_factory=dict)
     outcomes: list[ProviderOutcome] = field(default_factory=list)
     missing: set[str] = field(default_factory=set)
+    moved_back: dict[str, str] = field(default_factory=dict)  # key -> "data end moved back"
 
     @property
     def errors(self) -> str:
-        return "; ".join(f"{o.provider}: {o.error}" for o in self.outcomes if not o.ok)
+        return "; ".join([*(f"{o.provider}: {o.error}" for o in self.outcomes if not o.ok),
+                          *(why for k, why in self.moved_back.items() if k in self.missing)])
 
 
 @dataclass
@@ -97,12 +99,21 @@ class Chain:
                 result.outcomes.append(ProviderOutcome(provider.name, False, error=reason))
                 continue
             got = sorted(k for k, ts in part.items() if k in want and not ts.values.empty)
+            behind = moved_back(part, got, since)
+            got = [k for k in got if k not in behind]
             # a provider may add a total-return twin (NVDA_adj) to a key it serves
             extras = [f"{k}{ADJ}" for k in got if f"{k}{ADJ}" in part]
             result.data.update({k: part[k] for k in (*got, *extras)})
             remaining -= set(got)
-            unserved = sorted(want - set(got))
-            note = f"no data for {', '.join(unserved)}" if unserved else ""
+            unserved = sorted(want - set(got) - set(behind))
+            note = "; ".join([*([f"no data for {', '.join(unserved)}"] if unserved else []),
+                              *behind.values()])
+            if behind and not got:  # nothing usable: a failure, the next provider is asked
+                logger.warning("provider failed: chain=%s provider=%s error=%s", self.name,
+                               provider.name, note)
+                result.outcomes.append(ProviderOutcome(provider.name, False, error=note[:300]))
+                continue
+            result.moved_back.update(behind)  # said in the chain's error if no one serves them
             result.outcomes.append(ProviderOutcome(provider.name, True, tuple(got), note))
         result.missing = remaining
         if now is not None and self._check_due(now):
@@ -162,6 +173,15 @@ class Chain:
             if keys & set(provider.covers()):
                 return provider
         return None
+
+
+def moved_back(part: MarketData, keys: Collection[str], since: Mapping[str, date]
+               ) -> dict[str, str]:
+    """Keys whose answer ends before the day already stored: a truncated answer (a CSV cut
+    short), not news. Such a key is not taken from this provider; its stored history stays."""
+    return {k: f"{k}: data end moved back from {since[k]} to {last} (truncated answer?)"
+            for k in keys if k in since and (last := part[k].last_date) is not None
+            and last < since[k]}
 
 
 def _with_check(outcome: ProviderOutcome, text: str, bad: bool) -> ProviderOutcome:

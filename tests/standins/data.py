@@ -35,8 +35,9 @@ class Market:
 
     today: date
     extra: dict[str, Rows] = field(default_factory=dict)
+    ends: dict[str, date] = field(default_factory=dict)  # a truncated answer: cut there
 
     def rows(self, key: str, start: date | None = None, end: date | None = None) -> Rows:
         rows = self.extra.get(key) or list(_rows(key))
-        last = min(end or self.today, self.today)
+        last = min(end or self.today, self.today, self.ends.get(key, self.today))
         return [(d, v) for d, v in rows if d <= last and (start is None or d >= start)]
