@@ -106,10 +106,19 @@ async def time_zones(_: CommandContext, typed: str) -> list[Suggestion]:
     return zones(typed)
 
 
+MUTE_SPANS = (("30 minutes", "30m"), ("1 hour", "1h"), ("6 hours", "6h"), ("1 day", "1d"),
+              ("7 days", "7d"), ("30 days", "30d"))
+
+
+async def mute_spans(_: CommandContext, typed: str) -> list[Suggestion]:
+    return ranked(MUTE_SPANS, typed) or list(MUTE_SPANS)
+
+
 # (command, parameter) -> its suggester; front-ends that can suggest use these.
 SUGGESTERS: dict[tuple[str, str], Suggester] = {
     ("subscribe", "rule"): rules_or_all,
     ("unsubscribe", "rule"): subscribed_or_all,
     ("thesis", "claim"): claims,
     ("digest", "tz"): time_zones,
+    ("mute", "duration"): mute_spans,
 }

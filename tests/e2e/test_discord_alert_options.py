@@ -157,3 +157,7 @@ async def test_many_time_zones_are_capped_at_25(bot: DiscordStandin) -> None:
     choices = await suggested(bot, "digest", {"tz": "America/"}, "tz")
     assert len(choices) == 25
     assert all(v.startswith("America/") for v in values(choices))
+
+
+async def test_mute_suggests_spans(bot: DiscordStandin) -> None:
+    assert values(await suggested(bot, "mute", {"duration": "1"}, "duration")) == ["1h", "1d"]
