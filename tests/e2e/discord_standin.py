@@ -166,9 +166,10 @@ class DiscordStandin:
         With `message`, a button click (type 3) on it: `name` is the button's custom id."""
         token = f"itoken-{next(self._ids)}"
         self.interactions[token] = InteractionLog()
-        opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v,
-                 **({"focused": True} if k == focused else {})}
-                for k, v in (options or {}).items()]
+        opts: list[dict[str, Any]] = [
+            {"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v,
+             **({"focused": True} if k == focused else {})}
+            for k, v in (options or {}).items()]
         if subcommand is not None:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
         synced = {c["name"]: c for cs in self.commands.values() for c in cs}
