@@ -91,9 +91,11 @@ def build_evaluator(app: App) -> AlertEvaluator:
 
 async def evaluate_once(app: App, evaluator: AlertEvaluator,
                         fence: Fence | None = None) -> list[RuleEvent]:
-    """One evaluation pass: one event per rule transition, fanned out by the workers."""
+    """One evaluation pass: one event per rule transition, fanned out by the workers; then
+    each chat whose mute ran out gets the summary of what fired while it was muted."""
     await app.hub.alerts.purge_parked()  # chats gone for 30 days lose what they had set up
     events = await evaluator.evaluate(evaluation_time(app), fence)
+    await app.hub.alerts.release_ended_mutes(app.outbox.stream, app.outbox.max_length)
     app.evaluations += 1
     logger.info("alerts evaluated: events=%d", len(events))
     return events

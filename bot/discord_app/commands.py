@@ -20,6 +20,7 @@ from bot.app import App
 from bot.discord_app.render import CHART_NAME, OutgoingMessage, clip, one_line, render_messages
 from handlers.registry import APOLOGY, Chat, CommandSpec, Param
 from handlers.reply import Reply
+from handlers.suggest import SUGGESTERS, Suggester
 from services.charts.catalog import CHARTS
 
 logger = logging.getLogger(__name__)
@@ -33,12 +34,28 @@ AnyInteraction = discord.Interaction[Any]
 SlashCommand = app_commands.Command[Any, ..., None]
 
 
-def build_commands(app: App, in_flight: set[asyncio.Task[Any]]) -> list[SlashCommand]:
-    """One slash command per registry entry, described by the spec's help and params.
+def build_commands(app: App, in_flight: set[asyncio.Task[Any]]
+                   ) -> list[SlashCommand | app_commands.Group]:
+    """One slash command per registry entry, described by the spec's help and params;
+    /alert is a group of subcommands (alert_group.py).
 
     Each invocation's task joins `in_flight` until it ends, so shutdown can let it finish.
     """
-    return [_slash_command(app, spec, in_flight) for spec in app.registry]
+    from bot.discord_app.alert_group import ALERT, alert_group  # noqa: PLC0415 (a cycle)
+
+    return [alert_group(app, spec, in_flight) if spec.name == ALERT
+            else _slash_command(app, spec, in_flight) for spec in app.registry]
+
+
+def track(in_flight: set[asyncio.Task[Any]]) -> None:
+    """The current task joins `in_flight` until it ends."""
+    if task := asyncio.current_task():
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+
+
+def has_autocomplete(spec: CommandSpec, param: Param) -> bool:
+    return bool(param.choices) or (spec.name, param.name) in SUGGESTERS
 
 
 def has_chart_option(spec: CommandSpec) -> bool:
@@ -50,9 +67,7 @@ def _slash_command(app: App, spec: CommandSpec, in_flight: set[asyncio.Task[Any]
     with_chart_option = has_chart_option(spec)
 
     async def callback(interaction: AnyInteraction, **values: str | bool | None) -> None:
-        if task := asyncio.current_task():
-            in_flight.add(task)
-            task.add_done_callback(in_flight.discard)
+        track(in_flight)
         with_chart = with_chart_option and values.pop(CHART_OPTION, None) is True
         args = tuple(v.strip() for p in spec.params
                      if isinstance(v := values.get(p.name), str) and v.strip())
@@ -71,9 +86,12 @@ def _slash_command(app: App, spec: CommandSpec, in_flight: set[asyncio.Task[Any]
     callback.__qualname__ = callback.__name__ = f"slash_{spec.name}"
     described = app_commands.describe(**descriptions)(callback)
     # Choices are suggestions, not a closed set (a window may be any since:YYYY-MM-DD), so
-    # they are offered through autocomplete and the handler stays the one validator.
-    suggested = app_commands.autocomplete(**{p.name: _suggest(p.choices)
-                                             for p in spec.params if p.choices})(described)
+    # they are offered through autocomplete and the handler stays the one validator; so are
+    # the chat's rule ids, claim numbers and time zones (handlers/suggest.py).
+    suggested = app_commands.autocomplete(**{
+        p.name: suggest_from(app, SUGGESTERS[spec.name, p.name])
+        if (spec.name, p.name) in SUGGESTERS else _suggest(p.choices)
+        for p in spec.params if has_autocomplete(spec, p)})(described)
     command: SlashCommand = app_commands.Command(
         name=spec.name, description=clip(spec.help, DESCRIPTION_MAX), callback=suggested)
     if spec.changes_settings:  # admin-only: hidden from members unless a server allows them
@@ -94,6 +112,24 @@ def _suggest(choices: tuple[str, ...]) -> Any:
         typed = current.strip().lower()
         hits = [c for c in choices if c.lower().startswith(typed)] or list(choices)
         return [app_commands.Choice(name=c, value=c) for c in hits[:CHOICES_MAX]]
+
+    return suggest
+
+
+def suggest_from(app: App, suggester: Suggester) -> Any:
+    """An autocomplete callback asking `suggester` for this chat; nothing on a failure (an
+    outage): the user can still type the value."""
+
+    async def suggest(interaction: AnyInteraction, current: str
+                      ) -> list[app_commands.Choice[str]]:
+        try:
+            found = await suggester(app.context(chat_of(interaction)), current or "")
+        except Exception as exc:
+            logger.warning("discord autocomplete failed: command=%s: %s",
+                           interaction.command.name if interaction.command else "?", exc)
+            return []
+        return [app_commands.Choice(name=label, value=value)
+                for label, value in found[:CHOICES_MAX]]
 
     return suggest
 

@@ -25,7 +25,7 @@ class AlertEvent:
 
     event_id: str
     rule_id: str
-    kind: str  # "firing" | "resolved" | "limit" | "digest"
+    kind: str  # "firing" | "resolved" | "limit" | "digest" | "muted" (a mute's summary)
     destination: str
     text: str
     created_at: str

@@ -174,7 +174,7 @@ class AlertService:
             raise SubscriptionError(exc.problem) from None
         if not timedelta(minutes=1) <= span <= MAX_MUTE:
             raise SubscriptionError(f"mute '{text[:20]}' must be between 1m and 30d")
-        await self.subscriptions.mute(dest, span)
+        await self.subscriptions.mute(dest, span, until=self.clock() + span)
         return span
 
     async def unmute(self, dest: str) -> bool:
@@ -183,6 +183,12 @@ class AlertService:
     async def take_muted(self, dest: str) -> list[str]:
         """The alerts that fired here while muted (one line each), forgotten once taken."""
         return await MutedLog(self.redis, self.keys).take(dest)
+
+    async def release_ended_mutes(self, outbox_stream: str, max_length: int) -> list[str]:
+        """Mutes that ran out (by this service's clock) with alerts kept: each destination
+        gets the summary of what fired meanwhile, through the outbox."""
+        return await MutedLog(self.redis, self.keys).release_ended(self.clock(), outbox_stream,
+                                                                   max_length)
 
     async def move_destination(self, old: str, new: str) -> None:
         await self.subscriptions.move_destination(old, new)

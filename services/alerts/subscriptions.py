@@ -183,8 +183,10 @@ class Subscriptions:
                 if not at:
                     break
 
-    async def mute(self, dest: str, span: timedelta) -> None:
-        await self.redis.set(self.keys.alert_mute(dest), "1", ex=span)
+    async def mute(self, dest: str, span: timedelta, until: datetime | None = None) -> None:
+        """Mute for `span` (the key's TTL); its value is the end time, when given."""
+        value = until.isoformat() if until is not None else "1"
+        await self.redis.set(self.keys.alert_mute(dest), value, ex=span)
 
     async def unmute(self, dest: str) -> bool:
         return bool(await self.redis.delete(self.keys.alert_mute(dest)))
@@ -199,13 +201,14 @@ class Subscriptions:
         rule_ids = await self.subscribed(old)
         owned = [r for r in await self.custom_rules() if r.owner == old]
         ttl = await self.redis.ttl(self.keys.alert_mute(old))
+        until = await self.redis.get(self.keys.alert_mute(old))
         await self.subscribe(new, sorted(rule_ids))
         async with self.redis.pipeline(transaction=False) as pipe:
             for rule in owned:
                 moved = AlertRule(rule.id, rule.rule, rule.description, new)
                 pipe.hset(self.keys.alert_rules(), rule.id, moved.to_json())
-            if ttl > 0:
-                pipe.set(self.keys.alert_mute(new), "1", ex=ttl)
+            if ttl > 0 and until is not None:
+                pipe.set(self.keys.alert_mute(new), until, ex=ttl)
             await pipe.execute()
         await self.unsubscribe(old, sorted(rule_ids))
         await self.redis.delete(self.keys.alert_chat_rules(old), self.keys.alert_mute(old))

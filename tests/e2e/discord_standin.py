@@ -158,15 +158,20 @@ class DiscordStandin:
                      guild_id: str | None = "900", channel_id: str = "700",
                      user_id: str = "800", permissions: int = MANAGE_GUILD,
                      kind: int = 2, focused: str | None = None,
-                     message: dict[str, Any] | None = None) -> str:
+                     message: dict[str, Any] | None = None, subcommand: str | None = None
+                     ) -> str:
         """Push an INTERACTION_CREATE for /name; returns the interaction token. A bool option
-        value is sent as a BOOLEAN option (type 5), anything else as a STRING (type 3).
+        value is sent as a BOOLEAN option (type 5), anything else as a STRING (type 3);
+        with `subcommand`, the options are that subcommand's (/name subcommand ...).
         With `message`, a button click (type 3) on it: `name` is the button's custom id."""
         token = f"itoken-{next(self._ids)}"
         self.interactions[token] = InteractionLog()
-        opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v,
-                 **({"focused": True} if k == focused else {})}
-                for k, v in (options or {}).items()]
+        opts: list[dict[str, Any]] = [
+            {"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v,
+             **({"focused": True} if k == focused else {})}
+            for k, v in (options or {}).items()]
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
         synced = {c["name"]: c for cs in self.commands.values() for c in cs}
         data: dict[str, Any] = {
             "id": self._snowflake(), "application_id": APP_ID, "type": kind, "token": token,
