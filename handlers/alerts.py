@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
+from handlers import alert_guided
 from handlers.alert_metrics import metrics_reply
 from handlers.args import no_args
 from handlers.errors import UserError
@@ -133,24 +134,38 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Add or remove an alert rule.
 
-    Add or remove a custom alert rule, or list the metrics rules can watch.
+    Add or remove a custom alert rule, or list the metrics rules can watch. In Telegram,
+    /alert add alone walks through metric, condition and value with buttons.
     """
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     if action == "metrics":
         return metrics_reply(_service(ctx).metrics(), rest, GRAMMAR)
     if action == "chart" and rest:
         return await _rule_chart(ctx, rest[0])
+    if action == "add" and not rest:
+        return await alert_guided.start(ctx, _require_admin)
+    if action == "step" and rest:
+        return await alert_guided.step(ctx, rest[0], _add)
+    if action == "value" and rest:
+        return await alert_guided.value(ctx, " ".join(rest), _add)
     if action not in ("add", "rm") or not rest:
         raise UserError("expected add <rule>, rm <id>, chart <id> or metrics")
+    if action == "add":
+        return await _add(ctx, " ".join(rest))
     await _require_admin(ctx)
     with _as_user_error():
-        if action == "add":
-            added = await _service(ctx).add_rule(_dest(ctx), " ".join(rest))
-            [(_, now)] = await _service(ctx).standings(_dest(ctx), [added.id], _asof(ctx))
-            return Reply(title=f"Added rule {added.id}: {added.rule.describe()}",
-                         notes=(now, "This chat is subscribed to it. " + MUTE_HINT))
         removed = await _service(ctx).remove_rule(_dest(ctx), rest[0])
     return Reply(title=f"Removed rule {removed.id}: {removed.rule.describe()}")
+
+
+async def _add(ctx: CommandContext, text: str) -> Reply:
+    """Add a rule (typed or built by the guided walk): evaluated at once, its standing told."""
+    await _require_admin(ctx)
+    with _as_user_error():
+        added = await _service(ctx).add_rule(_dest(ctx), text)
+        [(_, now)] = await _service(ctx).standings(_dest(ctx), [added.id], _asof(ctx))
+    return Reply(title=f"Added rule {added.id}: {added.rule.describe()}",
+                 notes=(now, "This chat is subscribed to it. " + MUTE_HINT))
 
 
 async def _rule_chart(ctx: CommandContext, rule_id: str) -> Reply:

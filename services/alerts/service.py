@@ -16,6 +16,7 @@ from services.alerts.config import AlertsConfig
 from services.alerts.dormant import Parked
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.fanout import DeliverySink, FanOut
+from services.alerts.guided import Guide
 from services.alerts.muted import MutedLog
 from services.alerts.now import standing
 from services.alerts.rule_chart import draw_rule_chart
@@ -139,6 +140,16 @@ class AlertService:
 
     def metrics(self) -> list[MetricDef]:
         return list(self.catalog.values())
+
+    async def current_value(self, metric: str) -> float | None:
+        """The metric's value now (the last stored point), None without data."""
+        probe = AlertRule("probe", parse_rule(f"{metric} above 0", self.catalog))
+        seen = (await self.observe([probe]))["probe"]
+        return seen.level if seen is not None else None
+
+    def guide(self) -> Guide:
+        """The steps of a guided /alert add (buttons instead of the rule grammar)."""
+        return Guide(self.redis, self.keys, self.metrics(), self.current_value)
 
     async def overview(self, dest: str) -> ChatAlerts:
         rules = await self.subscriptions.visible_rules(dest)
