@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot.app import App
 from bot.telegram.actions import TYPING_AFTER_S, chat_action
+from bot.telegram.guided_add import GuidedAdd
 from bot.telegram.replies import ChatQueues
 from bot.telegram.send import CHART_PREFIX, REFRESH_PREFIX, ReplySender, chart_name
 from handlers.general import PLAIN_TEXT_HINT
@@ -121,9 +122,9 @@ class TelegramAdapter:
         # In private chats an unknown /command gets "try /help"; in groups it may be another bot's.
         application.add_handler(MessageHandler(
             filters.COMMAND & filters.ChatType.PRIVATE, self.on_unknown_command))
-        # Plain text in a private chat is someone trying to talk to the bot: one line of help.
-        application.add_handler(MessageHandler(
-            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.on_plain_text))
+        # A guided /alert add's buttons and typed value; other plain text in a private chat
+        # is someone trying to talk to the bot: one line of help (GuidedAdd.on_text).
+        GuidedAdd(self).install(application)
         application.add_error_handler(self.on_error)
 
     def _command(self, spec: CommandSpec) -> CommandCallback:
@@ -140,7 +141,7 @@ class TelegramAdapter:
                                                          tuple(context.args or ()))
             logger.info("telegram command: /%s chat=%s error=%s", spec.name, tg_chat.id,
                         reply.error)
-            await self._send(tg_chat.id, reply, message.message_id)
+            await self.send(tg_chat.id, reply, message.message_id)
 
         return handle
 
@@ -154,7 +155,7 @@ class TelegramAdapter:
         message, tg_chat = update.effective_message, update.effective_chat
         if message is None or tg_chat is None:
             return
-        await self._send(tg_chat.id, error_reply(PLAIN_TEXT_HINT), message.message_id)
+        await self.send(tg_chat.id, error_reply(PLAIN_TEXT_HINT), message.message_id)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         message, tg_chat = update.effective_message, update.effective_chat
@@ -162,7 +163,7 @@ class TelegramAdapter:
             return
         reply = await self.app.registry.run_text(self._context(update, context, tg_chat),
                                                  message.text)
-        await self._send(tg_chat.id, reply, message.message_id)
+        await self.send(tg_chat.id, reply, message.message_id)
 
     def _context(self, update: Update, context: Context, tg_chat: TgChat) -> CommandContext:
         user, message = update.effective_user, update.effective_message
@@ -170,7 +171,12 @@ class TelegramAdapter:
         return self.app.context(chat_for(context, tg_chat, user.id if user else None,
                                          sender_chat.id if sender_chat else None))
 
-    async def _send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
+    def chat_context(self, context: Context, tg_chat: TgChat, user_id: int) -> CommandContext:
+        """The command context of a button press or a message (its user, its chat)."""
+        return self.app.context(chat_for(context, tg_chat, user_id))
+
+    async def send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
+        """Queue the reply in the chat's own queue (paced)."""
         self.replies.submit(chat_id, lambda: self.sender.send_reply(chat_id, reply, reply_to))
 
     async def _reply_failed(self, chat_id: str, exc: BaseException) -> None:
@@ -236,7 +242,7 @@ class TelegramAdapter:
             reply = await self.app.registry.run_text(ctx, " ".join(("/chart", name, *args)))
         logger.info("telegram chart button: %s chat=%s error=%s", name, message.chat.id,
                     reply.error)
-        await self._send(message.chat.id, reply, message.message_id)
+        await self.send(message.chat.id, reply, message.message_id)
 
     async def on_alert_button(self, update: Update, context: Context) -> None:
         """Mute 1d, Unsubscribe or Chart under an alert: run that command for the user who
@@ -252,7 +258,7 @@ class TelegramAdapter:
         reply = await self.app.registry.run_text(ctx, command)
         logger.info("telegram alert button: %s chat=%s error=%s", command, message.chat.id,
                     reply.error)
-        await self._send(message.chat.id, reply, message.message_id)
+        await self.send(message.chat.id, reply, message.message_id)
 
     async def on_my_membership(self, update: Update, context: Context) -> None:
         """The bot added back to a chat gets that chat's parked alerts back; removed or
