@@ -31,6 +31,7 @@ PER_ROW = 3
 CONDITIONS = (("above", "is above"), ("below", "is below"),
               ("crosses_above", "crosses above"), ("crosses_below", "crosses below"))
 UPWARD = ("above", "crosses_above")
+USUAL = {".price": 0, ".drawdown": 1, ".ytd": 2, ".since": 3}  # button order in a family
 POINT_UNITS = ("%", "pp", "bp")  # suggested values move by points, others by percent
 EXPIRED = "this set-up has expired or is finished; start again"
 FOREIGN = "this set-up is someone else's; start your own"
@@ -200,7 +201,9 @@ class Guide:
         return replace(step, metric=metric, stage="condition", now=await self.current(metric))
 
     def _members(self, family: str) -> list[str]:
-        return [m for m, f in self.family_of.items() if f == family]
+        """The family's metrics, the usual ones first: price, drawdown, ytd, since."""
+        members = [m for m, f in self.family_of.items() if f == family]
+        return sorted(members, key=lambda m: USUAL.get(m.removeprefix(family), len(USUAL)))
 
     def _screen(self, user: str, step: Step) -> Screen:
         def button(label: str, action: str) -> Choice:
