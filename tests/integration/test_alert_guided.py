@@ -196,3 +196,19 @@ async def test_guided_add_is_for_admins_in_groups_and_only_where_buttons_show(ap
     assert console.error and console.title.startswith("give a rule, like /alert add")
     stale = await ask(app, "/alert step g:7:abc:f0")
     assert stale.error and stale.title.startswith(EXPIRED)
+
+
+async def test_send_it_now_only_where_a_condition_holds(app: App) -> None:
+    far = await ask(app, "/alert add btc.drawdown below -90")
+    assert not far.buttons
+    refused = await ask(app, "/alert now c1")
+    assert refused.error and refused.title.startswith("c1 does not hold now")
+    near = await ask(app, "/alert add btc.drawdown below -10")
+    assert [[b.label for b in row] for row in near.buttons] == [["Send it now"]]
+    assert near.buttons[0][0].data == "a:s:c2"
+    member = Chat("telegram", "-100901", "8", is_group=True, is_admin=_not_admin)
+    assert (await ask(app, "/alert now c2", member)).title.startswith("only chat admins")
+    sent = await ask(app, "/alert now c2")
+    assert sent.title.startswith("Sending the c2 alert for ")
+    assert (await ask(app, "/alert now c2")).title.startswith("Already sent here")
+    assert await app.redis.xlen(app.outbox.stream) == 1  # queued once, for this chat
