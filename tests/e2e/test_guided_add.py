@@ -120,3 +120,25 @@ async def test_guided_add_takes_a_typed_value_and_rejects_members(
         await reply_text(standin, dict(live), "250k")
         [added] = await wait_for(lambda: standin.sent_to(GROUP)[count + 1:], what="added")
     assert "Added rule c1: btc.price crosses_above 250000" in added["text"]
+
+
+async def test_in_a_private_chat_the_next_message_is_the_value(
+        app: App, standin: BotApiStandIn) -> None:
+    chat = ADMIN  # a private chat's id is the user's
+    async with TelegramFrontend(app, telegram_secrets(standin), Pacer(QUICK)):
+        await standin.push_command("/alert add", chat_id=chat, user_id=ADMIN)
+        [walk] = await wait_for(lambda: standin.sent_to(chat), what="the walk")
+        for label, expect in (("yields", "which yields metric?"), ("spread", "2/3"),
+                              ("is above", "3/3")):
+            await standin.push_callback(walk, button(walk, label), ADMIN)
+            await wait_for(lambda e=expect: e in walk["text"], what=expect)  # type: ignore[misc]
+        await standin.push_update({"message": {
+            "message_id": 77, "date": int(time.time()), "chat": chat_object(chat),
+            "from": user_object(ADMIN), "text": "250"}})
+        [added] = await wait_for(lambda: standin.sent_to(chat)[1:], what="the added rule")
+        await standin.push_update({"message": {
+            "message_id": 78, "date": int(time.time()), "chat": chat_object(chat),
+            "from": user_object(ADMIN), "text": "hello"}})
+        [hint] = await wait_for(lambda: standin.sent_to(chat)[2:], what="the hint")
+    assert "Added rule c1: yields.spread above 250" in added["text"]
+    assert "I answer commands" in hint["text"]  # no walk waiting: plain text gets the hint
