@@ -10,7 +10,7 @@ from handlers.errors import UserError
 from handlers.registry import CommandContext
 from handlers.reply import Button, Reply
 from services.alerts.events import destination_id
-from services.alerts.guided import GuideError, Screen
+from services.alerts.guided import GROUP_ADMINS, GuideError, Screen, owner_of
 
 # Front-ends that show buttons under a reply (Discord's guided add is its own subcommands).
 GUIDED_PLATFORMS = ("telegram",)
@@ -38,9 +38,14 @@ async def start(ctx: CommandContext, require_admin: Callable[[CommandContext], A
     return _reply(await ctx.hub.alerts.guide().start(dest, user))
 
 
-async def step(ctx: CommandContext, data: str, add: AddRule) -> Reply:
-    """A pressed button: the next step, or the rule added through `add` at the last."""
+async def step(ctx: CommandContext, data: str, add: AddRule,
+               require_admin: Callable[[CommandContext], Awaitable[None]]) -> Reply:
+    """A pressed button: the next step, or the rule added through `add` at the last. The
+    walk of an anonymous admin (sent as the group) is carried on by any admin."""
     dest, user = _where(ctx)
+    if owner_of(data) == GROUP_ADMINS:
+        await require_admin(ctx)
+        user = GROUP_ADMINS
     try:
         screen = await ctx.hub.alerts.guide().press(dest, user, data)
     except GuideError as exc:

@@ -153,7 +153,7 @@ async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     if action == "add" and not rest:
         return await alert_guided.start(ctx, _require_admin)
     if action == "step" and rest:
-        return await alert_guided.step(ctx, rest[0], _add)
+        return await alert_guided.step(ctx, rest[0], _add, _require_admin)
     if action == "value" and rest:
         return await alert_guided.value(ctx, " ".join(rest), _add)
     if action == "now" and rest:

@@ -34,6 +34,7 @@ from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, Co
 from handlers.reply import Reply, error_reply
 from services.alerts.buttons import PREFIX as ALERT_BUTTON_PREFIX
 from services.alerts.buttons import button_command
+from services.alerts.guided import GROUP_ADMINS
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ def no_change_since(message: Message) -> str:
 def chat_for(context: Context, chat: TgChat, user_id: int | None,
              sender_chat_id: int | None = None) -> Chat:
     """The neutral Chat; is_admin asks getChatMember only when a command needs it. A message
-    sent as the group itself (`sender_chat` is the chat: an anonymous admin) is an admin's."""
+    sent as the group itself (`sender_chat` is the chat: an anonymous admin) is an admin's,
+    and its user is the group's admins (a guided add any admin may carry on)."""
 
     async def is_admin() -> bool:
         if sender_chat_id is not None and sender_chat_id == chat.id:
@@ -91,8 +93,9 @@ def chat_for(context: Context, chat: TgChat, user_id: int | None,
         member = await context.bot.get_chat_member(chat.id, user_id)
         return member.status in ADMIN_STATUSES
 
+    as_group = sender_chat_id is not None and sender_chat_id == chat.id
     return Chat(platform="telegram", chat_id=str(chat.id),
-                user_id="" if user_id is None else str(user_id),
+                user_id=GROUP_ADMINS if as_group else "" if user_id is None else str(user_id),
                 is_group=chat.type in (ChatType.GROUP, ChatType.SUPERGROUP), is_admin=is_admin)
 
 
@@ -171,9 +174,10 @@ class TelegramAdapter:
         return self.app.context(chat_for(context, tg_chat, user.id if user else None,
                                          sender_chat.id if sender_chat else None))
 
-    def chat_context(self, context: Context, tg_chat: TgChat, user_id: int) -> CommandContext:
+    def chat_context(self, context: Context, tg_chat: TgChat, user_id: int,
+                     sender_chat_id: int | None = None) -> CommandContext:
         """The command context of a button press or a message (its user, its chat)."""
-        return self.app.context(chat_for(context, tg_chat, user_id))
+        return self.app.context(chat_for(context, tg_chat, user_id, sender_chat_id))
 
     async def send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
         """Queue the reply in the chat's own queue (paced)."""

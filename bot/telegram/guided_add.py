@@ -77,9 +77,10 @@ class GuidedAdd:
                   and message.reply_to_message.from_user is not None
                   and message.reply_to_message.from_user.id == context.bot.id)
         alerts = self.adapter.app.hub.alerts
+        sender_chat = message.sender_chat.id if message.sender_chat is not None else None
+        ctx = self.adapter.chat_context(context, tg_chat, user.id, sender_chat)
         if (private or to_bot) and alerts is not None and await alerts.guide().waiting(
-                destination_id("telegram", str(tg_chat.id)), str(user.id)):
-            ctx = self.adapter.chat_context(context, tg_chat, user.id)
+                destination_id("telegram", str(tg_chat.id)), ctx.chat.user_id):
             reply = await self.adapter.app.registry.run_text(
                 ctx, f"/alert value {message.text}")
             await self.adapter.send(tg_chat.id, reply, message.message_id)

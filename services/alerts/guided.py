@@ -33,6 +33,8 @@ CONDITIONS = (("above", "is above"), ("below", "is below"),
 UPWARD = ("above", "crosses_above")
 USUAL = {".price": 0, ".drawdown": 1, ".ytd": 2, ".since": 3}  # button order in a family
 POINT_UNITS = ("%", "pp", "bp")  # suggested values move by points, others by percent
+# The walk of a message an anonymous admin sent as the group: any admin may carry it on.
+GROUP_ADMINS = "admins"
 EXPIRED = "this set-up has expired or is finished; start again"
 FOREIGN = "this set-up is someone else's; start your own"
 
@@ -258,6 +260,11 @@ class Guide:
             return Step(**{**fields, "values": tuple(fields.get("values", ()))})
         except (ValueError, TypeError):
             return None  # written by another version: the walk starts again
+
+
+def owner_of(data: str) -> str:
+    """Whose walk a button belongs to ('' for data that is not a guided button's)."""
+    return data.removeprefix(PREFIX).partition(":")[0] if data.startswith(PREFIX) else ""
 
 
 def _parse(data: str) -> tuple[str, str, str]:

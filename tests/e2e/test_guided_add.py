@@ -21,6 +21,7 @@ from tests.conftest import collected_app
 from .telegram_standin import (
     BotApiStandIn,
     chat_object,
+    command_update,
     running_standin,
     telegram_secrets,
     user_object,
@@ -142,3 +143,20 @@ async def test_in_a_private_chat_the_next_message_is_the_value(
         [hint] = await wait_for(lambda: standin.sent_to(chat)[2:], what="the hint")
     assert "Added rule c1: yields.spread above 250" in added["text"]
     assert "I answer commands" in hint["text"]  # no walk waiting: plain text gets the hint
+
+
+async def test_an_anonymous_admins_walk_is_carried_on_by_any_admin(
+        app: App, standin: BotApiStandIn) -> None:
+    update = command_update("/alert add", 90, GROUP, user_id=1087968824)
+    update["message"]["from"] = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                                 "username": "GroupAnonymousBot"}
+    update["message"]["sender_chat"] = chat_object(GROUP)  # sent as the group itself
+    async with TelegramFrontend(app, telegram_secrets(standin), Pacer(QUICK)):
+        await standin.push_update(update)
+        [walk] = await wait_for(lambda: standin.sent_to(GROUP), what="the walk")
+        await standin.push_callback(walk, button(walk, "btc"), MEMBER)
+        [refused] = await wait_for(lambda: [c for c in standin.calls_of("answerCallbackQuery")
+                                            if c.params.get("text")], what="the refusal")
+        assert refused.params["text"].startswith("only chat admins")
+        await press(standin, walk, "btc", "which btc metric?")
+    assert "1/3" in walk["text"]
