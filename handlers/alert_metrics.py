@@ -8,6 +8,7 @@ from typing import Protocol
 
 from handlers.errors import UserError
 from handlers.reply import Reply, Table
+from services.alerts.guided import families
 
 USAGE = "/alert metrics [family]"
 
@@ -19,19 +20,6 @@ class Metric(Protocol):
     def unit(self) -> str: ...
     @property
     def description(self) -> str: ...
-
-
-def families(metrics: Iterable[Metric]) -> dict[str, str]:
-    """Each metric id's family: an asset with a price ('000660.ks' for '000660.ks.drawdown'),
-    else the id's first part ('divergence' for 'divergence.spread.ytd')."""
-    ids = [m.id for m in metrics]
-    assets = {i.removesuffix(".price") for i in ids if i.endswith(".price")}
-    out = {}
-    for metric_id in ids:
-        parts = metric_id.split(".")
-        owners = [".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)]
-        out[metric_id] = next((p for p in owners if p in assets), parts[0])
-    return out
 
 
 def grouped(metrics: Iterable[Metric]) -> list[tuple[str, str]]:

@@ -6,17 +6,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
+from handlers import alert_guided
 from handlers.alert_metrics import metrics_reply
 from handlers.args import no_args
 from handlers.errors import UserError
 from handlers.registry import CommandContext, CommandGroup, Param
-from handlers.reply import Reply, Table
+from handlers.reply import Button, Reply, Table
+from services.alerts.buttons import send_now_buttons
 from services.alerts.conditions import Observation
 from services.alerts.events import destination_id
 from services.alerts.messages import shown, threshold, unit_of
 from services.alerts.now import distance
 from services.alerts.rules import GRAMMAR, RuleError, duration
-from services.alerts.service import AlertService, RuleStatus
+from services.alerts.service import AlertService, RuleStatus, Standing
 from services.alerts.subscriptions import SubscriptionError
 
 commands = CommandGroup()
@@ -101,9 +103,16 @@ async def subscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
         raise UserError("give one rule id, or all")
     with _as_user_error():
         ids = await _service(ctx).subscribe(_dest(ctx), args[0] if args else "all")
-    now = await _service(ctx).standings(_dest(ctx), ids, _asof(ctx))
+    now = await _service(ctx).standing_rows(_dest(ctx), ids, _asof(ctx))
     return Reply(title=f"Subscribed to {', '.join(ids) or 'no rules'}",
-                 notes=(*(f"{rule_id}: {text}" for rule_id, text in now), MUTE_HINT))
+                 notes=(*(f"{s.rule_id}: {s.text}" for s in now), MUTE_HINT),
+                 buttons=_send_now(now))
+
+
+def _send_now(rows: list[Standing]) -> tuple[tuple[Button, ...], ...]:
+    """A "Send it now" button per rule already past its threshold."""
+    return tuple((Button(b.label, b.data),)
+                 for b in send_now_buttons([s.rule_id for s in rows if s.holds]))
 
 
 @commands.command(Param("rule", "a rule id from /alerts, or all"), changes_settings=True)
@@ -133,24 +142,51 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Add or remove an alert rule.
 
-    Add or remove a custom alert rule, or list the metrics rules can watch.
+    Add or remove a custom alert rule, or list the metrics rules can watch. In Telegram,
+    /alert add alone walks through metric, condition and value with buttons.
     """
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     if action == "metrics":
         return metrics_reply(_service(ctx).metrics(), rest, GRAMMAR)
     if action == "chart" and rest:
         return await _rule_chart(ctx, rest[0])
+    if action == "add" and not rest:
+        return await alert_guided.start(ctx, _require_admin)
+    if action == "step" and rest:
+        return await alert_guided.step(ctx, rest[0], _add, _require_admin)
+    if action == "value" and rest:
+        return await alert_guided.value(ctx, " ".join(rest), _add)
+    if action == "now" and rest:
+        return await _send_now_reply(ctx, rest[0])
     if action not in ("add", "rm") or not rest:
         raise UserError("expected add <rule>, rm <id>, chart <id> or metrics")
+    if action == "add":
+        return await _add(ctx, " ".join(rest))
     await _require_admin(ctx)
     with _as_user_error():
-        if action == "add":
-            added = await _service(ctx).add_rule(_dest(ctx), " ".join(rest))
-            [(_, now)] = await _service(ctx).standings(_dest(ctx), [added.id], _asof(ctx))
-            return Reply(title=f"Added rule {added.id}: {added.rule.describe()}",
-                         notes=(now, "This chat is subscribed to it. " + MUTE_HINT))
         removed = await _service(ctx).remove_rule(_dest(ctx), rest[0])
     return Reply(title=f"Removed rule {removed.id}: {removed.rule.describe()}")
+
+
+async def _add(ctx: CommandContext, text: str) -> Reply:
+    """Add a rule (typed or built by the guided walk): evaluated at once, its standing told."""
+    await _require_admin(ctx)
+    with _as_user_error():
+        added = await _service(ctx).add_rule(_dest(ctx), text)
+        now = await _service(ctx).standing_rows(_dest(ctx), [added.id], _asof(ctx))
+    return Reply(title=f"Added rule {added.id}: {added.rule.describe()}",
+                 notes=(now[0].text, "This chat is subscribed to it. " + MUTE_HINT),
+                 buttons=_send_now(now))
+
+
+async def _send_now_reply(ctx: CommandContext, rule_id: str) -> Reply:
+    """The "Send it now" button: the rule's alert, queued for this chat once."""
+    await _require_admin(ctx)
+    with _as_user_error():
+        sent = await _service(ctx).send_now(_dest(ctx), rule_id)
+    if not sent.queued:
+        return Reply(title=f"Already sent here for the data of {sent.point}")
+    return Reply(title=f"Sending the {rule_id.lower()} alert for {sent.point} here")
 
 
 async def _rule_chart(ctx: CommandContext, rule_id: str) -> Reply:

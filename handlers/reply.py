@@ -17,6 +17,14 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a reply; its data (at most 64 bytes) comes back when it is pressed."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
 class Reply:
     title: str
     tables: tuple[Table, ...] = ()
@@ -26,6 +34,7 @@ class Reply:
     chart_png: bytes | None = field(default=None, repr=False)
     error: bool = False
     command: str = ""
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows; where set, in place of Refresh
 
     @property
     def footer(self) -> str:
@@ -61,7 +70,10 @@ def reply_from_json(text: str) -> Reply | None:
         fields: dict[str, Any] = json.loads(text)
         tables = tuple(Table(tuple(t["columns"]), tuple(tuple(r) for r in t["rows"]),
                              t.get("heading", "")) for t in fields.pop("tables", ()))
-        return Reply(**{**fields, "tables": tables, "notes": tuple(fields.get("notes", ())),
+        buttons = tuple(tuple(Button(b["label"], b["data"]) for b in row)
+                        for row in fields.pop("buttons", ()))
+        return Reply(**{**fields, "tables": tables, "buttons": buttons,
+                        "notes": tuple(fields.get("notes", ())),
                         "sources": tuple(fields.get("sources", ()))})
     except (ValueError, TypeError, KeyError, AttributeError):
         return None

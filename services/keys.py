@@ -78,6 +78,14 @@ class Keys:
         """Set of rule ids a destination is subscribed to."""
         return f"{self.prefix}{{ac:{destination}}}:rules"
 
+    def alert_guided(self, destination: str, user: str) -> str:
+        """JSON of one user's guided /alert add in progress here, with a TTL."""
+        return f"{self.prefix}{{ac:{destination}}}:guided:{user}"
+
+    def alert_sent_now(self, destination: str, rule_id: str, point: str) -> str:
+        """Set once a rule's 'Send it now' alert for one data point was queued here."""
+        return f"{self.prefix}{{ac:{destination}}}:now:{rule_id}:{point}"
+
     def legacy_alert_subscribers(self, rule_id: str) -> str:
         """Before sharding: one set per rule (read once by the layout migration)."""
         return f"{self.prefix}{{a}}:subs:{rule_id}"

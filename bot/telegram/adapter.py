@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from bot.app import App
 from bot.telegram.actions import TYPING_AFTER_S, chat_action
+from bot.telegram.guided_add import GuidedAdd
 from bot.telegram.replies import ChatQueues
 from bot.telegram.send import CHART_PREFIX, REFRESH_PREFIX, ReplySender, chart_name
 from handlers.general import PLAIN_TEXT_HINT
@@ -33,6 +34,7 @@ from handlers.registry import APOLOGY, MAX_INPUT_CHARS, Chat, CommandContext, Co
 from handlers.reply import Reply, error_reply
 from services.alerts.buttons import PREFIX as ALERT_BUTTON_PREFIX
 from services.alerts.buttons import button_command
+from services.alerts.guided import GROUP_ADMINS
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +82,8 @@ def no_change_since(message: Message) -> str:
 def chat_for(context: Context, chat: TgChat, user_id: int | None,
              sender_chat_id: int | None = None) -> Chat:
     """The neutral Chat; is_admin asks getChatMember only when a command needs it. A message
-    sent as the group itself (`sender_chat` is the chat: an anonymous admin) is an admin's."""
+    sent as the group itself (`sender_chat` is the chat: an anonymous admin) is an admin's,
+    and its user is the group's admins (a guided add any admin may carry on)."""
 
     async def is_admin() -> bool:
         if sender_chat_id is not None and sender_chat_id == chat.id:
@@ -90,8 +93,9 @@ def chat_for(context: Context, chat: TgChat, user_id: int | None,
         member = await context.bot.get_chat_member(chat.id, user_id)
         return member.status in ADMIN_STATUSES
 
+    as_group = sender_chat_id is not None and sender_chat_id == chat.id
     return Chat(platform="telegram", chat_id=str(chat.id),
-                user_id="" if user_id is None else str(user_id),
+                user_id=GROUP_ADMINS if as_group else "" if user_id is None else str(user_id),
                 is_group=chat.type in (ChatType.GROUP, ChatType.SUPERGROUP), is_admin=is_admin)
 
 
@@ -121,9 +125,9 @@ class TelegramAdapter:
         # In private chats an unknown /command gets "try /help"; in groups it may be another bot's.
         application.add_handler(MessageHandler(
             filters.COMMAND & filters.ChatType.PRIVATE, self.on_unknown_command))
-        # Plain text in a private chat is someone trying to talk to the bot: one line of help.
-        application.add_handler(MessageHandler(
-            filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.on_plain_text))
+        # A guided /alert add's buttons and typed value; other plain text in a private chat
+        # is someone trying to talk to the bot: one line of help (GuidedAdd.on_text).
+        GuidedAdd(self).install(application)
         application.add_error_handler(self.on_error)
 
     def _command(self, spec: CommandSpec) -> CommandCallback:
@@ -140,7 +144,7 @@ class TelegramAdapter:
                                                          tuple(context.args or ()))
             logger.info("telegram command: /%s chat=%s error=%s", spec.name, tg_chat.id,
                         reply.error)
-            await self._send(tg_chat.id, reply, message.message_id)
+            await self.send(tg_chat.id, reply, message.message_id)
 
         return handle
 
@@ -154,7 +158,7 @@ class TelegramAdapter:
         message, tg_chat = update.effective_message, update.effective_chat
         if message is None or tg_chat is None:
             return
-        await self._send(tg_chat.id, error_reply(PLAIN_TEXT_HINT), message.message_id)
+        await self.send(tg_chat.id, error_reply(PLAIN_TEXT_HINT), message.message_id)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         message, tg_chat = update.effective_message, update.effective_chat
@@ -162,7 +166,7 @@ class TelegramAdapter:
             return
         reply = await self.app.registry.run_text(self._context(update, context, tg_chat),
                                                  message.text)
-        await self._send(tg_chat.id, reply, message.message_id)
+        await self.send(tg_chat.id, reply, message.message_id)
 
     def _context(self, update: Update, context: Context, tg_chat: TgChat) -> CommandContext:
         user, message = update.effective_user, update.effective_message
@@ -170,7 +174,13 @@ class TelegramAdapter:
         return self.app.context(chat_for(context, tg_chat, user.id if user else None,
                                          sender_chat.id if sender_chat else None))
 
-    async def _send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
+    def chat_context(self, context: Context, tg_chat: TgChat, user_id: int,
+                     sender_chat_id: int | None = None) -> CommandContext:
+        """The command context of a button press or a message (its user, its chat)."""
+        return self.app.context(chat_for(context, tg_chat, user_id, sender_chat_id))
+
+    async def send(self, chat_id: int, reply: Reply, reply_to: int | None = None) -> None:
+        """Queue the reply in the chat's own queue (paced)."""
         self.replies.submit(chat_id, lambda: self.sender.send_reply(chat_id, reply, reply_to))
 
     async def _reply_failed(self, chat_id: str, exc: BaseException) -> None:
@@ -236,7 +246,7 @@ class TelegramAdapter:
             reply = await self.app.registry.run_text(ctx, " ".join(("/chart", name, *args)))
         logger.info("telegram chart button: %s chat=%s error=%s", name, message.chat.id,
                     reply.error)
-        await self._send(message.chat.id, reply, message.message_id)
+        await self.send(message.chat.id, reply, message.message_id)
 
     async def on_alert_button(self, update: Update, context: Context) -> None:
         """Mute 1d, Unsubscribe or Chart under an alert: run that command for the user who
@@ -252,7 +262,7 @@ class TelegramAdapter:
         reply = await self.app.registry.run_text(ctx, command)
         logger.info("telegram alert button: %s chat=%s error=%s", command, message.chat.id,
                     reply.error)
-        await self._send(message.chat.id, reply, message.message_id)
+        await self.send(message.chat.id, reply, message.message_id)
 
     async def on_my_membership(self, update: Update, context: Context) -> None:
         """The bot added back to a chat gets that chat's parked alerts back; removed or

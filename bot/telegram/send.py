@@ -52,10 +52,20 @@ def chart_name(command: str) -> str:
 
 def refresh_markup(reply: Reply) -> InlineKeyboardMarkup | None:
     """The buttons under a text metric reply: Refresh, and Chart when the command has a
-    chart; each only when its command fits in callback_data."""
+    chart; each only when its command fits in callback_data. A reply with buttons of its
+    own (a guided /alert add step) gets those instead."""
+    if reply.buttons:
+        return _own_markup(reply)
     if reply.error or not reply.sources or not reply.command or reply.chart_png is not None:
         return None
     return _command_markup(reply.command)
+
+
+def _own_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    rows = [[b for b in (_button(x.label, x.data) for x in row) if b is not None]
+            for row in reply.buttons]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 @lru_cache(maxsize=256)
@@ -112,6 +122,9 @@ class ReplySender:
                 return sent
             reply_to = None
         markup = _markup_json(reply.command) if refresh_markup(reply) is not None else None
+        if reply.buttons:
+            own = _own_markup(reply)
+            markup = own.to_dict() if own is not None else None
         for i, text in enumerate(texts):
             params = _message_params(chat_id, text, markup if i == len(texts) - 1 else None,
                                      reply_to if i == 0 else None)

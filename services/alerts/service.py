@@ -16,10 +16,12 @@ from services.alerts.config import AlertsConfig
 from services.alerts.dormant import Parked
 from services.alerts.evaluator import AlertEvaluator
 from services.alerts.fanout import DeliverySink, FanOut
+from services.alerts.guided import Guide
 from services.alerts.muted import MutedLog
 from services.alerts.now import standing
 from services.alerts.rule_chart import draw_rule_chart
 from services.alerts.rules import RuleError, parse_duration, parse_rule
+from services.alerts.send_now import SentNow, send_now
 from services.alerts.state import AlertState
 from services.alerts.state_store import AlertStateStore
 from services.alerts.subscriptions import AlertRule, SubscriptionError, Subscriptions
@@ -38,6 +40,13 @@ class RuleStatus:
     rule: AlertRule
     subscribed: bool
     state: AlertState | None
+
+
+@dataclass(frozen=True)
+class Standing:
+    rule_id: str
+    text: str  # one sentence: value, threshold, what makes it fire
+    holds: bool  # the condition holds now on fresh data (a "Send it now" is offered)
 
 
 @dataclass(frozen=True)
@@ -132,13 +141,38 @@ class AlertService:
     async def standings(self, dest: str, rule_ids: list[str], asof: date | None = None
                         ) -> list[tuple[str, str]]:
         """(rule id, where it stands now) for rules this chat sees."""
+        return [(s.rule_id, s.text) for s in await self.standing_rows(dest, rule_ids, asof)]
+
+    async def standing_rows(self, dest: str, rule_ids: list[str], asof: date | None = None
+                            ) -> list[Standing]:
+        """Where each rule this chat sees stands now, and whether its condition holds."""
         rules = [r for r in await self.subscriptions.visible_rules(dest) if r.id in rule_ids]
         seen = await self.observe(rules, asof)
         states = await self.states.load([r.id for r in rules])  # one state per rule
-        return [(r.id, standing(r.rule, seen[r.id], states.get(r.id))) for r in rules]
+        return [Standing(r.id, standing(r.rule, obs, states.get(r.id)),
+                         obs is not None and obs.holds and obs.stale_since is None)
+                for r in rules for obs in [seen[r.id]]]
+
+    async def send_now(self, dest: str, rule_id: str) -> SentNow:
+        """Queue the alert of a rule whose condition holds now for this chat, once."""
+        if self.history is None:
+            raise SubscriptionError("alerts are not set up on this bot")
+        rule = await self.find_rule(rule_id, dest)
+        return await send_now(self.redis, self.keys, self.history, self.catalog, rule, dest,
+                              self.clock())
 
     def metrics(self) -> list[MetricDef]:
         return list(self.catalog.values())
+
+    async def current_value(self, metric: str) -> float | None:
+        """The metric's value now (the last stored point), None without data."""
+        probe = AlertRule("probe", parse_rule(f"{metric} above 0", self.catalog))
+        seen = (await self.observe([probe]))["probe"]
+        return seen.level if seen is not None else None
+
+    def guide(self) -> Guide:
+        """The steps of a guided /alert add (buttons instead of the rule grammar)."""
+        return Guide(self.redis, self.keys, self.metrics(), self.current_value)
 
     async def overview(self, dest: str) -> ChatAlerts:
         rules = await self.subscriptions.visible_rules(dest)
