@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from functools import cache
 from zoneinfo import available_timezones
 
-from handlers.alert_metrics import families
 from handlers.registry import CommandContext
 from services.alerts.events import destination_id
+from services.alerts.guided import families
 from services.alerts.subscriptions import AlertRule
 
 MAX_SUGGESTIONS = 25  # Discord's limit on autocomplete choices
