@@ -49,7 +49,7 @@ class NotifierSettings:
     backoff_max_s: float = 60.0
     concurrency: int = 4  # entries worked on at once per platform (sends, Redis connections)
     max_in_hand: int = 1000
-    sent_ttl_s: int = 7 * 86_400
+    sent_ttl_s: int = 7 * 86_400  # how long a send lease left by a crash is kept at most
     grace_s: float = 5.0  # on stop, how long sends in flight may finish
     # After a sender died mid-send: send again (at-least-once) or dead-letter (at-most-once).
     resend_after_crash: bool = True
@@ -133,7 +133,7 @@ class EntryDelivery:
         result = await self._send(platform, attempt.chat_id, event, image)
         attempt.sends += 1
         if result.outcome == "ok":
-            await self.outbox.mark_sent_and_ack(entry.entry_id, event, self.settings.sent_ttl_s)
+            await self.outbox.mark_sent_and_ack(entry.entry_id, event)
             return Sent(possible_repeat=attempt.took_over)
         if result.outcome == "retry_after":  # not a failure: the platform asked us to wait
             await self.pacer.pause(platform, None if result.global_limit else attempt.chat_id,
@@ -148,7 +148,7 @@ class EntryDelivery:
         await self.outbox.release(event, attempt.owner)
         if result.outcome == "gone":
             await self.on_gone(event.destination)
-            await self.outbox.ack(entry.entry_id)
+            await self.outbox.ack(entry.entry_id, event)
             return Gone()
         attempt.failures += 1
         if not result.retryable or attempt.failures >= self.settings.max_attempts:
@@ -161,7 +161,8 @@ class EntryDelivery:
         """Take (or renew) the send lease; None to go on and send, else the try's result."""
         lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
                                         self.settings.sent_ttl_s,
-                                        f"{entry.dead_owner}:" if entry.dead_owner else "")
+                                        f"{entry.dead_owner}:" if entry.dead_owner else "",
+                                        entry.entry_id)
         if lease.status == "sent":
             await self.outbox.ack(entry.entry_id)
             return AlreadySent()
