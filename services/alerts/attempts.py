@@ -88,6 +88,7 @@ class EntryDelivery:
         self.settings, self.charts = settings, charts
         self._slots = {p: asyncio.Semaphore(settings.concurrency) for p in senders}
         self._other_slots = asyncio.Semaphore(settings.concurrency)
+        self._handouts = 0
 
     def _problem(self, entry: OutboxEntry) -> str:
         """Why this entry can never be delivered, or ''."""
@@ -108,7 +109,10 @@ class EntryDelivery:
             async with self._other_slots:
                 return await self._dead(entry, problem or "unreadable entry"), 0
         platform, chat_id = split_destination(entry.event.destination)
-        attempt = Attempt(f"{self.owner}:{entry.entry_id}", chat_id,
+        self._handouts += 1
+        # The lease owner names this hand-out: a lease left by an earlier hand-out of the same
+        # entry here (whose "sent" a failover lost) is a take-over, not a renewal.
+        attempt = Attempt(f"{self.owner}:{entry.entry_id}:{self._handouts}", chat_id,
                           failures=entry.deliveries - 1)  # earlier hand-outs count as failed
         while True:
             async with self.pacer.turn(platform, attempt.chat_id), self._slots[platform]:
@@ -159,10 +163,12 @@ class EntryDelivery:
     async def _lease(self, entry: OutboxEntry, event: AlertEvent,
                      attempt: Attempt) -> TryOutcome | None:
         """Take (or renew) the send lease; None to go on and send, else the try's result."""
+        # Void: the leases of a dead worker, or of our own earlier hand-outs of this entry
+        # (the notifier never hands out an entry it is still working on).
+        void = (f"{entry.dead_owner}:" if entry.dead_owner
+                else f"{self.owner}:{entry.entry_id}:")
         lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
-                                        self.settings.sent_ttl_s,
-                                        f"{entry.dead_owner}:" if entry.dead_owner else "",
-                                        entry.entry_id)
+                                        self.settings.sent_ttl_s, void, entry.entry_id)
         if lease.status == "sent":
             await self.outbox.ack(entry.entry_id)
             return AlreadySent()

@@ -155,6 +155,35 @@ async def test_a_dead_workers_entry_and_lease_are_taken_over_at_once(rig: Rig) -
     assert await rig.outbox.pending_count() == 0
 
 
+class LosesFirstAck(RedisOutbox):
+    """The outbox as a failover leaves it: the first "sent and acked" write was accepted by
+    a master that died before its replica had it, so the entry is pending again."""
+
+    lost = 0
+
+    async def mark_sent_and_ack(self, entry_id: str, event: AlertEvent) -> None:
+        if not self.lost:
+            self.lost += 1
+            return
+        await super().mark_sent_and_ack(entry_id, event)
+
+
+async def test_a_worker_taking_back_its_own_entry_reports_a_possible_repeat(
+        rig: Rig, test_prefix: str) -> None:
+    """The same worker hands its own entry out again (its ack was lost): the lease its
+    earlier hand-out left is a take-over, and the send is recorded as a possible repeat."""
+    rig.outbox = LosesFirstAck(rig.outbox.redis, Keys(test_prefix))
+    await rig.append(event(1))
+    notifier = rig.notifier()
+    assert await notifier.drain_once() == 1
+    assert await rig.outbox.pending_count() == 1  # the ack was lost
+    await untouched_for(rig.outbox, "w1", FAST.min_idle_ms + 50)
+    assert await asyncio.wait_for(notifier.drain_once(), 30) == 1  # no lease waited out
+    assert outcomes(notifier) == [Sent(), Sent(possible_repeat=True)]
+    assert [r.key for r in rig.standin.received] == [key(event(1))] * 2
+    assert await rig.outbox.pending_count() == 0
+
+
 async def test_retry_after_is_honoured_and_nothing_is_lost(rig: Rig) -> None:
     rig.standin.script("100", rate_limited(0.3))
     await rig.append(event(1), event(2), event(3, "telegram:200"))
