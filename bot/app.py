@@ -35,6 +35,9 @@ from services.store import MetricStore
 from services.thesis.service import ThesisService
 
 logger = logging.getLogger(__name__)
+# A replay keeps its own copy of the metrics per as-of date; each collection (every
+# `collector.interval_seconds`, at most a day) renews it, and a date no longer run expires.
+REPLAY_KEEP_S = 7 * 86_400
 
 
 class AsofError(ValueError):
@@ -110,7 +113,7 @@ async def build_app(settings: Settings, secrets: Secrets, asof: date | None = No
             raise ConfigError(f"config: {exc}") from None
         if settings.sources.backfill_from_snapshot:
             seed = ReplaySource(settings.data_dir()).fetch
-    store = MetricStore(redis, keys)
+    store = MetricStore(redis, keys, REPLAY_KEEP_S if replay else None)
     collector = Collector(sources, store, settings.baskets, today=_today, seed=seed)
     mode = "replay" if replay else "live"
     catalog = build_catalog(settings.baskets, settings.thesis)  # every metric, built once

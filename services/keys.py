@@ -111,8 +111,8 @@ class Keys:
         return f"{self.prefix}{{a}}:rule-events"
 
     def alert_fanout_progress(self, entry_id: str) -> str:
-        """The subscriber cursor a rule event's fan-out has reached ("done" at the end; kept
-        a day after, so a late second worker finds it done)."""
+        """The subscriber cursor a rule event's fan-out has reached ("done" at the end);
+        deleted with the event once its fan-out is finished."""
         return f"{self.prefix}{{a}}:fanout:{entry_id}"
 
     def alert_fanout_audience(self, entry_id: str) -> str:
@@ -149,9 +149,10 @@ class Keys:
         """Set of destinations with alerts kept while muted."""
         return f"{self.prefix}{{a}}:muted-index"
 
-    def alert_daily_count(self, destination: str, day: str) -> str:
-        """Hash: event id -> its number among the day's alerts for this destination."""
-        return f"{self.prefix}{{a}}:day:{destination}:{day}"
+    def alert_daily_count(self, destination: str) -> str:
+        """Hash: the destination's latest alert day ("_day") and, for that day only, event id
+        -> its number among the day's alerts (one key per chat, not one per day)."""
+        return f"{self.prefix}{{a}}:day:{destination}"
 
     def alert_outbox(self) -> str:
         """Redis Stream of alert events awaiting delivery."""
@@ -161,7 +162,7 @@ class Keys:
         return f"{self.prefix}{{a}}:dead"
 
     def alert_sent(self, event_id: str, destination: str) -> str:
-        """Idempotency marker: this event already reached this destination."""
+        """The send lease of this (event, destination) while a send is in flight."""
         return f"{self.prefix}{{a}}:sent:{event_id}:{destination}"
 
     # The send budget of each platform's bot (replies and alerts, every process): its own

@@ -48,9 +48,14 @@ def utc_now() -> str:
 
 
 class MetricStore:
-    def __init__(self, redis: Redis, keys: Keys) -> None:
+    """With `ttl_s`, every key written expires that long after its latest write (a replay's
+    copy of the snapshot, one per as-of date: each collection renews it, an as-of date no
+    longer run goes away); without, keys are kept."""
+
+    def __init__(self, redis: Redis, keys: Keys, ttl_s: int | None = None) -> None:
         self.redis = redis
         self.keys = keys
+        self.ttl_s = ttl_s
         # The leader's fence (leader.py) while a leader collects: every write checks it.
         self.write_guard: Callable[[], None] | None = None
         # family -> (stored JSON, its parse): one per family, the last one read
@@ -63,7 +68,7 @@ class MetricStore:
     async def save_snapshot(self, snap: Snapshot) -> None:
         self._guard()
         body = {**snap.__dict__, "sources": list(snap.sources)}
-        await self.redis.set(self.keys.snapshot(snap.family), json.dumps(body))
+        await self.redis.set(self.keys.snapshot(snap.family), json.dumps(body), ex=self.ttl_s)
 
     async def load_snapshot(self, family: str) -> Snapshot | None:
         """The stored snapshot; the same object again for as long as the stored JSON is
@@ -95,9 +100,10 @@ class MetricStore:
         self._guard()
         pipe = self.redis.pipeline(transaction=False)
         for key, ts in data.items():
-            pipe.set(self.keys.history(key), encode_series(ts))
+            pipe.set(self.keys.history(key), encode_series(ts), ex=self.ttl_s)
         if data:
             pipe.sadd(self.keys.history_index(), *data.keys())
+            self._expire(pipe, self.keys.history_index())
         await pipe.execute()
 
     async def load_history(self, keys: list[str]) -> MarketData:
@@ -106,13 +112,20 @@ class MetricStore:
 
     async def save_source_status(self, status: SourceStatus) -> None:
         self._guard()
-        await self.redis.hset(self.keys.source_status(), status.name, json.dumps(status.__dict__))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self.keys.source_status(), status.name, json.dumps(status.__dict__))
+        self._expire(pipe, self.keys.source_status())
+        await pipe.execute()
 
     async def save_collector_run(self, at: datetime, interval_s: float) -> None:
         """The collector's heartbeat: when it last ran, and how often it should."""
         self._guard()
         await self.redis.set(self.keys.collection(), json.dumps(
-            {"at": at.isoformat(), "interval_s": interval_s}))
+            {"at": at.isoformat(), "interval_s": interval_s}), ex=self.ttl_s)
+
+    def _expire(self, pipe: Any, key: str) -> None:
+        if self.ttl_s is not None:
+            pipe.expire(key, self.ttl_s)
 
     async def load_collector_run(self) -> tuple[datetime, float] | None:
         raw = await self.redis.get(self.keys.collection())

@@ -1,10 +1,14 @@
 """Per destination, at fan-out: mutes and the daily cap.
 
-The cap is counted idempotently: each (destination, day) has a hash of event id -> its
-number among that day's alerts, set once. One script per batch reads the mutes and sets the
-numbers (its keys share the `{a}` tag; per-chat tags would need one script per slot). A fan-out
-batch that is repeated after a crash finds the same numbers and so makes the same choices:
-no alert counted twice, no second limit notice. The day is the event's own, not the clock's.
+The cap is counted idempotently: each destination has one hash holding its latest alert
+day and, for that day, event id -> its number among the day's alerts, set once. One script
+per batch reads the mutes and sets the numbers (its keys share the `{a}` tag; per-chat tags
+would need one script per slot). A fan-out batch that is repeated after a crash finds the
+same numbers and so makes the same choices: no alert counted twice, no second limit notice.
+The day is the event's own, not the clock's. Bounded: an event of a newer day starts the
+hash afresh; numbers past the cap's notice are not recorded (a repeat gets a number past
+the cap again, the same choice); an event of a day already left behind (a late fan-out
+across midnight) is let through uncounted.
 """
 
 from __future__ import annotations
@@ -22,22 +26,32 @@ from services.keys import Keys
 
 logger = logging.getLogger(__name__)
 COUNT_TTL = timedelta(days=2)
-# KEYS: (mute key, day-count key) per destination; ARGV: event id, count TTL (s).
-# Returns, per destination, 0 when muted, else the event's number among the day's alerts.
+# KEYS: (mute key, day-count key) per destination; ARGV: event id, count TTL (s), the
+# event's day, the cap. Returns, per destination, 0 when muted, else the event's number
+# among the day's alerts (1 for an event of a day already past: let through uncounted).
 _NUMBER = """
 local out = {}
 for i = 1, #KEYS, 2 do
   if redis.call('exists', KEYS[i]) == 1 then
     out[#out + 1] = 0
   else
-    local day = KEYS[i + 1]
-    local n = redis.call('hget', day, ARGV[1])
-    if not n then
-      n = redis.call('hlen', day) + 1
-      redis.call('hset', day, ARGV[1], n)
-      redis.call('expire', day, ARGV[2])
+    local counts = KEYS[i + 1]
+    local latest = redis.call('hget', counts, '_day')
+    if latest and latest > ARGV[3] then
+      out[#out + 1] = 1
+    else
+      if latest ~= ARGV[3] then
+        redis.call('del', counts)
+        redis.call('hset', counts, '_day', ARGV[3])
+      end
+      local n = redis.call('hget', counts, ARGV[1])
+      if not n then
+        n = redis.call('hlen', counts)
+        if n <= tonumber(ARGV[4]) + 1 then redis.call('hset', counts, ARGV[1], n) end
+      end
+      redis.call('expire', counts, ARGV[2])
+      out[#out + 1] = tonumber(n)
     end
-    out[#out + 1] = tonumber(n)
   end
 end
 return out
@@ -60,9 +74,10 @@ class Admission:
         day's cap was reached, or nothing (muted, or over the cap)."""
         day = event.created_at[:10]
         keys = [k for dest in destinations
-                for k in (self.keys.alert_mute(dest), self.keys.alert_daily_count(dest, day))]
+                for k in (self.keys.alert_mute(dest), self.keys.alert_daily_count(dest))]
         numbers: list[int] = [int(n) for n in await self._number(
-            keys=keys, args=[event.event_id, int(COUNT_TTL.total_seconds())])]
+            keys=keys, args=[event.event_id, int(COUNT_TTL.total_seconds()), day,
+                             self.max_alerts_per_day])]
         muted = sum(1 for n in numbers if n == 0)
         if muted:
             logger.info("alert muted: event_id=%s destinations=%d", event.event_id, muted)

@@ -49,7 +49,7 @@ class NotifierSettings:
     backoff_max_s: float = 60.0
     concurrency: int = 4  # entries worked on at once per platform (sends, Redis connections)
     max_in_hand: int = 1000
-    sent_ttl_s: int = 7 * 86_400
+    sent_ttl_s: int = 7 * 86_400  # how long a send lease left by a crash is kept at most
     grace_s: float = 5.0  # on stop, how long sends in flight may finish
     # After a sender died mid-send: send again (at-least-once) or dead-letter (at-most-once).
     resend_after_crash: bool = True
@@ -88,6 +88,7 @@ class EntryDelivery:
         self.settings, self.charts = settings, charts
         self._slots = {p: asyncio.Semaphore(settings.concurrency) for p in senders}
         self._other_slots = asyncio.Semaphore(settings.concurrency)
+        self._handouts = 0
 
     def _problem(self, entry: OutboxEntry) -> str:
         """Why this entry can never be delivered, or ''."""
@@ -108,7 +109,10 @@ class EntryDelivery:
             async with self._other_slots:
                 return await self._dead(entry, problem or "unreadable entry"), 0
         platform, chat_id = split_destination(entry.event.destination)
-        attempt = Attempt(f"{self.owner}:{entry.entry_id}", chat_id,
+        self._handouts += 1
+        # The lease owner names this hand-out: a lease left by an earlier hand-out of the same
+        # entry here (whose "sent" a failover lost) is a take-over, not a renewal.
+        attempt = Attempt(f"{self.owner}:{entry.entry_id}:{self._handouts}", chat_id,
                           failures=entry.deliveries - 1)  # earlier hand-outs count as failed
         while True:
             async with self.pacer.turn(platform, attempt.chat_id), self._slots[platform]:
@@ -133,7 +137,7 @@ class EntryDelivery:
         result = await self._send(platform, attempt.chat_id, event, image)
         attempt.sends += 1
         if result.outcome == "ok":
-            await self.outbox.mark_sent_and_ack(entry.entry_id, event, self.settings.sent_ttl_s)
+            await self.outbox.mark_sent_and_ack(entry.entry_id, event)
             return Sent(possible_repeat=attempt.took_over)
         if result.outcome == "retry_after":  # not a failure: the platform asked us to wait
             await self.pacer.pause(platform, None if result.global_limit else attempt.chat_id,
@@ -148,7 +152,7 @@ class EntryDelivery:
         await self.outbox.release(event, attempt.owner)
         if result.outcome == "gone":
             await self.on_gone(event.destination)
-            await self.outbox.ack(entry.entry_id)
+            await self.outbox.ack(entry.entry_id, event)
             return Gone()
         attempt.failures += 1
         if not result.retryable or attempt.failures >= self.settings.max_attempts:
@@ -159,9 +163,12 @@ class EntryDelivery:
     async def _lease(self, entry: OutboxEntry, event: AlertEvent,
                      attempt: Attempt) -> TryOutcome | None:
         """Take (or renew) the send lease; None to go on and send, else the try's result."""
+        # Void: the leases of a dead worker, or of our own earlier hand-outs of this entry
+        # (the notifier never hands out an entry it is still working on).
+        void = (f"{entry.dead_owner}:" if entry.dead_owner
+                else f"{self.owner}:{entry.entry_id}:")
         lease = await self.outbox.lease(event, attempt.owner, self.settings.lease_ms,
-                                        self.settings.sent_ttl_s,
-                                        f"{entry.dead_owner}:" if entry.dead_owner else "")
+                                        self.settings.sent_ttl_s, void, entry.entry_id)
         if lease.status == "sent":
             await self.outbox.ack(entry.entry_id)
             return AlreadySent()

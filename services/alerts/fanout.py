@@ -8,8 +8,10 @@ outbox in the same script that advances the event's cursor (an index into the au
 from the cursor it read (a compare-and-set): a batch is written exactly once, whoever
 continues after a crash starts where the last one stopped, and two workers on one event
 cannot both write a batch.
-When the last batch is out the event is acknowledged and deleted; its cursor says "done"
-for a day more (so a slow second worker cannot start it again), then expires. A worker that
+When the last batch is out the event is acknowledged and deleted with its cursor and
+audience: nothing is kept per event. A slow second worker still holding the event cannot
+start it again: its batch's compare-and-set finds the cursor gone, and a worker that has
+not begun finds the event gone from the stream before it takes an audience. A worker that
 stops (SIGTERM) finishes the batch in hand first; one that dies leaves a cursor and a
 pending event that a live worker reclaims (heartbeat.py).
 """
@@ -31,7 +33,7 @@ from services.keys import Keys
 
 logger = logging.getLogger(__name__)
 DONE = "done"  # the cursor of an event whose every batch is out
-PROGRESS_TTL_S = 86_400  # a cursor outlives its event by a day, then expires
+PROGRESS_TTL_S = 86_400  # an unfinished fan-out's cursor and audience (a crash) expire
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class FanOut:
             logger.warning("fan-out: unreadable rule event entry_id=%s (dropped)", entry_id)
             event = None
         if event is None:
-            await self._finish(entry_id, done=False)
+            await self._finish(entry_id)
             return []
         progress = self.keys.alert_fanout_progress(entry_id)
         cursor = str(await self.redis.get(progress) or "")
@@ -127,7 +129,7 @@ class FanOut:
 
     async def _take_audience(self, entry_id: str, rule_id: str) -> str:
         """Write the rule's subscribers, sorted, as this event's audience, and set its
-        cursor to 0; the cursor (someone else may have been quicker)."""
+        cursor to 0; the cursor (someone else may have been quicker, or finished it)."""
         members: set[str] = set()
         async for batch, _ in self.subscriptions.subscriber_batches(rule_id, "",
                                                                      self.batch_size):
@@ -139,6 +141,8 @@ class FanOut:
             await pipe.watch(progress)
             if cursor := await pipe.get(progress):
                 return str(cursor)
+            if not await pipe.xrange(self.stream, entry_id, entry_id):
+                return DONE  # fanned out (or dropped) by another worker meanwhile
             pipe.multi()  # type: ignore[no-untyped-call]
             pipe.delete(target)
             for start in range(0, len(audience), 10_000):
@@ -148,7 +152,7 @@ class FanOut:
             try:
                 await pipe.execute()
             except WatchError:
-                return str(await self.redis.get(progress) or "0")
+                return str(await self.redis.get(progress) or DONE)
         return "0"
 
     async def _pending_or_new(self, block_ms: int | None
@@ -166,11 +170,10 @@ class FanOut:
                 return rows
         return []
 
-    async def _finish(self, entry_id: str, done: bool = True) -> None:
+    async def _finish(self, entry_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xack(self.stream, self.group, entry_id)
             pipe.xdel(self.stream, entry_id)
-            if done:
-                pipe.set(self.keys.alert_fanout_progress(entry_id), DONE, ex=PROGRESS_TTL_S)
-            pipe.delete(self.keys.alert_fanout_audience(entry_id))
+            pipe.delete(self.keys.alert_fanout_progress(entry_id),
+                        self.keys.alert_fanout_audience(entry_id))
             await pipe.execute()

@@ -15,9 +15,12 @@ The crash window: a worker killed after the platform accepted a message but befo
 "sent" transaction leaves its lease behind. The reclaiming worker waits the lease out, then
 sends again: at-least-once, because a lost alert is worse than a repeated one. Only the sends
 in flight at the moment of the crash (at most `concurrency` per platform) can repeat; they
-are logged as "sent:possible-repeat", and a receiver that honours the idempotency key
-("<event_id>:<destination>") drops them. Telegram and Discord cannot; where a repeat is worse
-than a miss, `resend_after_crash=False` dead-letters those entries instead (at-most-once).
+are logged as "sent:possible-repeat" (Sent.possible_repeat), and so is an entry a worker
+takes back from itself after a failover lost its ack (each hand-out leases under its own
+name, so an earlier one's lease is a take-over, not a renewal). A receiver that honours the
+idempotency key ("<event_id>:<destination>") drops them. Telegram and Discord cannot;
+where a repeat is worse than a miss, `resend_after_crash=False` dead-letters those entries
+instead (at-most-once).
 A send that timed out is just as ambiguous and is retried like a 5xx.
 
 Each platform has its own send slots, and every entry is its own task, so a platform that

@@ -5,9 +5,11 @@ cursor in one script) or one by one (digests). An entry stays pending until a no
 acknowledges it, and is deleted then (bounded growth). A dead worker's entries are
 reclaimed by a live one as soon as its heartbeat is gone (`reclaim_dead`), or after
 `min_idle_ms` untouched (`claim_stale`, for a worker alive but stuck). Each (event,
-destination) has one marker key: a short send lease while a send is in flight, then
-"sent" (with a long TTL) written in the same transaction as the XACK, so a reclaimed entry
-that was already delivered is not re-sent.
+destination) has a marker key only while its send is in flight (the send lease); it is
+deleted with the entry in the transaction that acknowledges it. What was delivered is what
+is no longer in the stream: a worker that still holds an entry someone else finished (it
+stalled, its entry was reclaimed) finds it gone when it asks for the lease, and does not
+send it again. Nothing is kept per delivered event.
 """
 
 from __future__ import annotations
@@ -30,15 +32,19 @@ logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 1_000_000  # approximate cap: far beyond any backlog, bounds memory if none reads
 DEAD_LETTER_MAX_LENGTH = 100_000
-SENT = "sent"
-# The marker holds "sent", or "<owner>|<deadline ms>" while a send is in flight. An expired
-# lease stays readable, so whoever takes it over knows the earlier send may have gone out.
+SENT = "sent"  # what markers held after delivery before they were deleted with the entry
+# The marker holds "<owner>|<deadline ms>" while a send is in flight. An expired lease stays
+# readable, so whoever takes it over knows the earlier send may have gone out. KEYS: the
+# marker, the stream; ARGV: owner, lease ms, marker TTL s, void owner prefix, entry id.
 _LEASE = """
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local held = redis.call('get', KEYS[1])
 local status = 'ours'
 if held == 'sent' then return {'sent', 0} end
+if ARGV[5] ~= '' and #redis.call('xrange', KEYS[2], ARGV[5], ARGV[5]) == 0 then
+  return {'sent', 0}
+end
 if held then
   local owner, deadline = string.match(held, '^(.*)|(%d+)$')
   if owner ~= ARGV[1] then
@@ -75,7 +81,8 @@ LeaseStatus = Literal["ours", "taken-over", "sent", "busy"]
 @dataclass(frozen=True)
 class Lease:
     """The answer to a lease request: "ours" (free or renewed), "taken-over" (ours now, but a
-    sender that died may have sent already), "sent" (done), "busy" (wait `wait_ms`)."""
+    sender that died may have sent already), "sent" (done: the entry is no longer in the
+    outbox), "busy" (wait `wait_ms`)."""
 
     status: LeaseStatus
     wait_ms: int = 0
@@ -176,32 +183,31 @@ class RedisOutbox:
             ids: list[Any] = list(entry_ids)
             await self.redis.xclaim(self.stream, self.group, consumer, 0, ids, justid=True)
 
-    async def ack(self, entry_id: str) -> None:
+    async def ack(self, entry_id: str, event: AlertEvent | None = None) -> None:
+        """Acknowledge and delete the entry (and its marker, given its event)."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xack(self.stream, self.group, entry_id)
             pipe.xdel(self.stream, entry_id)
+            if event is not None:
+                pipe.delete(self._marker(event))
             await pipe.execute()
 
-    async def is_sent(self, event: AlertEvent) -> bool:
-        return await self.redis.get(self._marker(event)) == SENT
-
     async def lease(self, event: AlertEvent, owner: str, lease_ms: int,
-                    keep_s: int = 86_400, dead_owner: str = "") -> Lease:
+                    keep_s: int = 86_400, dead_owner: str = "", entry_id: str = "") -> Lease:
         """Take or renew the send lease of this (event, destination) for `lease_ms`; a
-        lease held under `dead_owner` (a worker whose heartbeat is gone) is taken over."""
-        status, wait_ms = await self._lease(keys=[self._marker(event)],
-                                            args=[owner, lease_ms, keep_s, dead_owner])
+        lease held under `dead_owner` (a prefix: a worker whose heartbeat is gone) is taken
+        over. With `entry_id`, an entry no longer in the outbox answers "sent"."""
+        status, wait_ms = await self._lease(keys=[self._marker(event), self.stream],
+                                            args=[owner, lease_ms, keep_s, dead_owner,
+                                                  entry_id])
         return Lease(status, int(wait_ms))
 
     async def release(self, event: AlertEvent, owner: str) -> None:
         await self._release(keys=[self._marker(event)], args=[owner])
 
-    async def mark_sent_and_ack(self, entry_id: str, event: AlertEvent, ttl_s: int) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._marker(event), SENT, ex=ttl_s)
-            pipe.xack(self.stream, self.group, entry_id)
-            pipe.xdel(self.stream, entry_id)
-            await pipe.execute()
+    async def mark_sent_and_ack(self, entry_id: str, event: AlertEvent) -> None:
+        """Delivered: the entry and its lease go in one transaction."""
+        await self.ack(entry_id, event)
 
     async def dead_letter(self, entry_id: str, event: AlertEvent | None, reason: str) -> None:
         record: dict[Any, Any] = {
@@ -212,6 +218,8 @@ class RedisOutbox:
             pipe.xadd(self.keys.alert_dead_letters(), record, maxlen=DEAD_LETTER_MAX_LENGTH)
             pipe.xack(self.stream, self.group, entry_id)
             pipe.xdel(self.stream, entry_id)
+            if event is not None:
+                pipe.delete(self._marker(event))
             await pipe.execute()
 
     async def pending_count(self) -> int:

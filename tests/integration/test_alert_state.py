@@ -123,8 +123,10 @@ async def test_daily_cap_sends_one_limit_notice_then_drops(
     events = await evaluator(service, redis, test_prefix, ListOutbox()).evaluate(NOW)
     assert [e.kind for e in events] == ["firing", "firing", "limit"]
     assert "Daily alert limit reached (2 alerts on 2024-01-03 UTC)" in events[-1].text
-    ttl = await redis.ttl(f"{test_prefix}{{a}}:day:{TG}:2024-01-03")
-    assert 0 < ttl <= 2 * 86400
+    counts = Keys(test_prefix).alert_daily_count(TG)  # one key per chat, with a TTL
+    assert 0 < await redis.ttl(counts) <= 2 * 86400
+    assert await redis.hget(counts, "_day") == "2024-01-03"
+    assert await redis.hlen(counts) == 1 + 3  # the day, two alerts and the notice; no more
 
 
 async def test_custom_rules_are_capped_per_chat_and_removable(

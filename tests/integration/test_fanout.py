@@ -74,10 +74,11 @@ async def test_one_event_per_transition_fanned_out_once_then_removed(
     assert await notifier(service, outbox, sender, batch=10).drain_once() == len(chats)
     assert sorted(sender.sent) == sorted((c.split(":")[1], f"{events[0].event_id}:{c}")
                                          for c in chats)
-    # delivered entries are deleted, the rule event too; its cursor stays "done" (TTL)
+    # delivered entries are deleted, the rule event too, with its cursor and audience
     assert await redis.xlen(keys.alert_outbox()) == 0
     assert await redis.xlen(keys.alert_rule_events()) == 0
     assert not await redis.keys(keys.alert_fanout_audience("*"))
+    assert not await redis.keys(keys.alert_fanout_progress("*"))
     assert await evaluator.evaluate(NOW) == []  # edge-triggered, and nothing re-emitted
     assert await notifier(service, outbox, sender, batch=10).drain_once() == 0
     assert len(sender.sent) == len(chats)

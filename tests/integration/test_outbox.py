@@ -64,10 +64,12 @@ async def test_lease_then_sent_marker(matrix_redis: Redis, test_prefix: str) -> 
     assert busy.status == "busy" and 4900 < busy.wait_ms <= 5000
     await outbox.release(event(1), "b:2")  # not the holder: no effect
     assert (await outbox.lease(event(1), "b:2", 5000)).status == "busy"
-    await outbox.mark_sent_and_ack(entry.entry_id, event(1), ttl_s=60)
-    assert await outbox.is_sent(event(1))
-    assert await outbox.lease(event(1), "b:2", 5000) == Lease("sent")
+    await outbox.mark_sent_and_ack(entry.entry_id, event(1))
+    # Delivered: the entry and its lease are gone; the entry's absence says "sent".
+    assert not await outbox.redis.exists(outbox.keys.alert_sent("ev1", "telegram:100"))
+    assert await outbox.lease(event(1), "b:2", 5000, entry_id=entry.entry_id) == Lease("sent")
     assert await outbox.pending_count() == 0
+    assert await outbox.redis.xlen(outbox.stream) == 0
 
 
 async def test_expired_lease_is_taken_over_knowingly(matrix_redis: Redis,
