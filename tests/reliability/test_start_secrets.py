@@ -9,19 +9,15 @@ app was built went to Python's own traceback printer, which no log redaction see
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.telegram_standin import running_standin
+from tests.processes import python_process
 from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(180)
-ROOT = Path(__file__).resolve().parents[2]
 REJECTED = "999999:REJECTED-TOKEN-VALUE"  # the stand-in answers 401 Unauthorized
 CRASH = """
 import os, sys
@@ -48,37 +44,23 @@ def assert_no_token(text: str, token: str) -> None:
 
 async def test_a_web_process_with_a_rejected_token_stops_on_sigterm_and_never_prints_it(
         ) -> None:
-    async with running_standin() as standin:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "-v", "run", "--role", "web", cwd=ROOT,
-            env=environment(TELEGRAM_BOT_TOKEN=REJECTED,
-                            TELEGRAM_API_BASE_URL=standin.base_url),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        output = asyncio.create_task(process.communicate())
-        try:  # rejected, then tried again after the backoff: the process stays up
-            await until(lambda: standin.rejected.count("getMe") >= 2
-                        or process.returncode is not None, within=90)
-            assert process.returncode is None, (await output)[0].decode()
-            process.send_signal(signal.SIGTERM)
-            stdout, _ = await asyncio.wait_for(output, 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    text = stdout.decode(errors="replace")
-    assert process.returncode == 0, text
+    async with running_standin() as standin, python_process(
+            "-m", "bot", "-v", "run", "--role", "web", env=environment(
+                TELEGRAM_BOT_TOKEN=REJECTED, TELEGRAM_API_BASE_URL=standin.base_url)) as bot:
+        # rejected, then tried again after the backoff: the process stays up
+        await until(lambda: standin.rejected.count("getMe") >= 2 or bot.gone, within=90)
+        assert not bot.gone, await bot.printed()
+        text = await bot.stop()
+    assert bot.process.returncode == 0, text
     assert "rejected by the server" in text  # PTB's message, with the token redacted
     assert_no_token(text, REJECTED)
 
 
 async def test_a_crash_at_start_is_logged_with_the_token_redacted() -> None:
     token = "123456:CRASH-AT-START-SECRET"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASH, cwd=ROOT, env=environment(TELEGRAM_BOT_TOKEN=token),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    stdout, _ = await asyncio.wait_for(process.communicate(), 120)
-    text = stdout.decode(errors="replace")
-    assert process.returncode == 1, text
+    async with python_process("-c", CRASH, env=environment(TELEGRAM_BOT_TOKEN=token)) as crash:
+        text = await crash.printed()
+    assert crash.process.returncode == 1, text
     assert "flowwatch stopped on an unexpected error" in text
     assert "RuntimeError: cannot start: token <redacted>" in text  # the traceback, redacted
     assert_no_token(text, token)

@@ -8,10 +8,7 @@ the Bot API stand-in for its replies, the flood and then one genuine update.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -20,11 +17,11 @@ import yaml
 
 from services.bundle import default_config
 from tests.e2e.telegram_standin import TOKEN, command_update, running_standin
+from tests.processes import python_process
 from tests.redis_topology import free_port
 from tests.waiting import until, until_async
 
 pytestmark = pytest.mark.timeout(180)
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "right_Secret-17"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FLOOD = 2000
@@ -57,17 +54,14 @@ async def test_a_wrong_secret_flood_logs_one_line_and_the_bot_keeps_answering(
     async with running_standin() as standin, aiohttp.ClientSession() as session:
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=standin.base_url,
                    TELEGRAM_WEBHOOK_SECRET=SECRET)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(webhook_config(tmp_path, port)),
-            "run", "--role", "web", cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        output = asyncio.create_task(process.communicate())
-        try:
+        config = webhook_config(tmp_path, port)
+        async with python_process("-m", "bot", "--config", str(config), "run", "--role", "web",
+                                  env=env) as bot:
             async def up() -> bool:  # its /healthz answers, or it is gone
-                return process.returncode is not None or await healthy(session, base)
+                return bot.gone or await healthy(session, base)
 
             await until_async(up, within=90)
-            assert process.returncode is None, (await output)[0].decode()
+            assert not bot.gone, await bot.printed()
             update = command_update("/btc", 1, chat_id=CHAT)
             statuses = []
             for n in range(FLOOD):
@@ -80,14 +74,8 @@ async def test_a_wrong_secret_flood_logs_one_line_and_the_bot_keeps_answering(
                 assert resp.status == 200
             await until(lambda: standin.sent_to(CHAT), within=60)
             assert len(standin.sent_to(CHAT)) == 1  # the flood ran nothing
-            process.send_signal(signal.SIGTERM)
-            stdout, _ = await asyncio.wait_for(output, 60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-    text = stdout.decode(errors="replace")
-    assert process.returncode == 0, text
+            text = await bot.stop()
+    assert bot.process.returncode == 0, text
     refused = [line for line in text.splitlines() if "rejected a request" in line]
     assert len(refused) == 1, refused[:5]
     assert SECRET not in text
