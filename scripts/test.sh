@@ -28,5 +28,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/mypy
-.venv/bin/python -m pytest -q -p no:cacheprovider --junitxml=.test-results.xml "$@"
+# Three workers on two cores: most of the time is spent waiting on servers and processes.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n "${FLOWWATCH_TEST_WORKERS:-3}" \
+  --dist worksteal --junitxml=.test-results.xml "$@"
 .venv/bin/python scripts/check_redis_tests.py .test-results.xml
