@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
@@ -30,17 +32,32 @@ Start = Callable[[], Awaitable[None]]
 OpenSender = Callable[[], AbstractAsyncContextManager[Sender]]
 
 
-async def isolated(name: str, start: Start) -> None:
+@dataclass
+class FrontendFailures:
+    """How often each front-end failed (and was restarted), and its last error."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    last_error: dict[str, str] = field(default_factory=dict)
+
+    def record(self, name: str, exc: Exception) -> None:
+        self.counts[name] += 1
+        self.last_error[name] = type(exc).__name__
+
+
+async def isolated(name: str, start: Start, failures: FrontendFailures | None = None) -> None:
     """Run one front-end; if it fails, log and restart it with backoff, never taking the
-    other front-ends or the collector down with it."""
+    other front-ends or the collector down with it. Each failure is counted in `failures`
+    once it has been logged."""
     backoff = 5.0
     while True:
         try:
             await start()
             logger.info("front-end stopped: %s", name)
             return
-        except Exception:
+        except Exception as exc:
             logger.exception("front-end failed: %s; restarting in %.0fs", name, backoff)
+            if failures is not None:
+                failures.record(name, exc)
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
 
@@ -167,7 +184,8 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
             tasks.create_task(notifier.run(stop), name="notifier")
         if role == "web" and not collected:  # no collector here: keep trying ourselves
             tasks.create_task(refresh_when_back(app, stop), name="first-refresh")
+        failures = FrontendFailures()
         for name, start in web:
-            tasks.create_task(isolated(name, start), name=name)
+            tasks.create_task(isolated(name, start, failures), name=name)
     logger.info("run stopped: role=%s", role)
     return 0

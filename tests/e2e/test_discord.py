@@ -270,13 +270,11 @@ async def test_window_autocomplete_offers_the_registry_choices(bot: DiscordStand
                                                                  "value": "30d"}]}}
 
 
-async def test_error_hook_logs_and_apologises_privately(
-        bot: DiscordStandin, caplog: pytest.LogCaptureFixture) -> None:
+async def test_error_hook_apologises_privately(bot: DiscordStandin) -> None:
     log = await answered(bot, await bot.invoke("nosuchcommand"))
     assert log.callbacks[0]["type"] == 4
     assert log.callbacks[0]["data"]["flags"] == EPHEMERAL
     assert log.callbacks[0]["data"]["content"].startswith("Sorry, something went wrong")
-    assert "discord interaction failed: command=?" in caplog.text
 
 
 async def test_sharded_client_identifies_every_shard(standin: DiscordStandin) -> None:
@@ -334,15 +332,13 @@ async def test_settings_commands_need_manage_server_in_guilds(
     assert allowed.visible[0]["embeds"][0]["title"] == "muted for chat 701 by 801"
 
 
-async def test_failed_followup_gets_the_private_apology(
-        bot: DiscordStandin, caplog: pytest.LogCaptureFixture) -> None:
+async def test_failed_followup_gets_the_private_apology(bot: DiscordStandin) -> None:
     bot.reject("POST", "/webhooks/{app_id}/{token}", times=1)
     log = await answered(bot, await bot.invoke("capex"))
     [apology] = log.visible
     assert apology["flags"] & EPHEMERAL
     assert apology["content"].startswith("Sorry, something went wrong")
     assert log.original_deleted
-    assert "discord interaction failed: command=capex" in caplog.text
 
 
 async def test_chart_is_attached_to_the_first_embed(app: App, standin: DiscordStandin) -> None:
