@@ -16,7 +16,6 @@ import pytest
 
 from bot.app import App, build_app
 from bot.discord_app import build_client, run_discord, send_to_channel
-from bot.discord_app.client import api_base
 from bot.discord_app.commands import CHART_HELP
 from bot.discord_app.render import clip
 from bot.text import render_table
@@ -398,13 +397,12 @@ async def test_channel_message_429_is_retried_and_arrives_once(
         app: App, standin: DiscordStandin) -> None:
     route = "/channels/{channel_id}/messages"
     standin.rate_limit("POST", route, times=1, retry_after=0.3)
-    client = build_client(app).client
-    with api_base(standin.api_url):
-        async with client:
-            await client.login(TOKEN)
-            await send_to_channel(client, 555, Reply(title="BTC crossed $70,000",
-                                                     notes=("alert",)))
-            await send_to_channel(client, 556, LONG)
+    client = build_client(app, standin.api_url).client
+    async with client:
+        await client.login(TOKEN)
+        await send_to_channel(client, 555, Reply(title="BTC crossed $70,000",
+                                                 notes=("alert",)))
+        await send_to_channel(client, 556, LONG)
     assert [c.status for c in standin.rest_calls("POST", route)][:2] == [429, 200]
     [delivered] = standin.channel_messages["555"]
     assert delivered["embeds"][0]["title"] == "BTC crossed $70,000"
