@@ -35,6 +35,8 @@ from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
 from services.alerts.pacing import Pacer
 from services.charts.catalog import CHARTS
+from services.clock import SYSTEM_CLOCK
+from services.clock import Clock as Timer
 from services.digest.scheduler import DigestMessage, DigestScheduler
 from services.digest.store import Clock, wall_clock
 from services.keys import Keys
@@ -157,7 +159,8 @@ async def run_collector(app: App, stop: asyncio.Event, collect_first: bool = Tru
         lambda: collect_and_evaluate(app, stop, collect_first, lock.fence()), stop)
 
 
-def build_digest_scheduler(app: App, clock: Clock = wall_clock) -> DigestScheduler:
+def build_digest_scheduler(app: App, clock: Clock = wall_clock,
+                           timer: Timer = SYSTEM_CLOCK) -> DigestScheduler:
     """The daily digest: the /brief (at the replay's as-of date in replay mode) as plain
     text and as a reply for the platforms to render, on the wall-clock schedule, into the
     alert outbox."""
@@ -167,14 +170,15 @@ def build_digest_scheduler(app: App, clock: Clock = wall_clock) -> DigestSchedul
         reply = await digest_reply(app.context(Chat("digest", "digest")), day)
         return DigestMessage(render_text(reply), reply_to_json(reply))
 
-    return DigestScheduler(store, app.outbox, compose, clock)
+    return DigestScheduler(store, app.outbox, compose, clock, timer)
 
 
-async def run_digests(app: App, stop: asyncio.Event, clock: Clock = wall_clock) -> None:
+async def run_digests(app: App, stop: asyncio.Event, clock: Clock = wall_clock,
+                      timer: Timer = SYSTEM_CLOCK) -> None:
     """Enqueue due digests every `digest.tick_seconds` while this process holds the digest
     lock (one leader; the outbox transaction keeps a day single even if two overlap)."""
     lock = LeaderLock(app.redis, Keys(app.settings.store.prefix), "digest", process_id())
-    scheduler = build_digest_scheduler(app, clock)
+    scheduler = build_digest_scheduler(app, clock, timer)
     await lock.run_as_leader(lambda: scheduler.run(stop, app.settings.digest.tick_seconds),
                              stop)
 

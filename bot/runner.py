@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 
 from redis.exceptions import RedisError
 
@@ -30,10 +32,24 @@ Start = Callable[[], Awaitable[None]]
 OpenSender = Callable[[], AbstractAsyncContextManager[Sender]]
 
 
-async def isolated(name: str, start: Start, stop: asyncio.Event | None = None) -> None:
+@dataclass
+class FrontendFailures:
+    """How often each front-end failed (and was restarted), and its last error."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    last_error: dict[str, str] = field(default_factory=dict)
+
+    def record(self, name: str, exc: Exception) -> None:
+        self.counts[name] += 1
+        self.last_error[name] = type(exc).__name__
+
+
+async def isolated(name: str, start: Start, failures: FrontendFailures | None = None,
+                   stop: asyncio.Event | None = None) -> None:
     """Run one front-end; if it fails, log and restart it with backoff, never taking the
-    other front-ends or the collector down with it. Once `stop` is set (SIGTERM) it is not
-    restarted: a front-end failing at start (a rejected token) must not keep the process up."""
+    other front-ends or the collector down with it. Each failure is counted in `failures`
+    once it has been logged. Once `stop` is set (SIGTERM) it is not restarted: a front-end
+    failing at start (a rejected token) must not keep the process up."""
     stop = stop or asyncio.Event()
     backoff = 5.0
     while not stop.is_set():
@@ -41,8 +57,10 @@ async def isolated(name: str, start: Start, stop: asyncio.Event | None = None) -
             await start()
             logger.info("front-end stopped: %s", name)
             return
-        except Exception:
+        except Exception as exc:
             logger.exception("front-end failed: %s; restarting in %.0fs", name, backoff)
+            if failures is not None:
+                failures.record(name, exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), backoff)
         backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -170,7 +188,8 @@ async def run_forever(app: App, secrets: Secrets, role: str = "all") -> int:
             tasks.create_task(notifier.run(stop), name="notifier")
         if role == "web" and not collected:  # no collector here: keep trying ourselves
             tasks.create_task(refresh_when_back(app, stop), name="first-refresh")
+        failures = FrontendFailures()
         for name, start in web:
-            tasks.create_task(isolated(name, start, stop), name=name)
+            tasks.create_task(isolated(name, start, failures, stop), name=name)
     logger.info("run stopped: role=%s", role)
     return 0

@@ -143,9 +143,18 @@ def store_refused(exc: RedisResponseError) -> bool:
         ("OOM", "READONLY", "MISCONF", "EXECABORT"))
 
 
+@dataclass
+class CommandCounts:
+    """What this registry's commands came to, for an operator (and a test) to read back."""
+
+    store_down: int = 0  # answered "temporarily unavailable": the store was out
+    failed: int = 0  # an unhandled exception: answered with the apology, logged with traceback
+
+
 class Registry:
     def __init__(self, specs: Iterable[CommandSpec]) -> None:
         self._specs: dict[str, CommandSpec] = {}
+        self.counts = CommandCounts()
         for spec in specs:
             if spec.name in self._specs:
                 raise ValueError(f"command /{spec.name} registered twice")
@@ -192,23 +201,26 @@ class Registry:
             return error_reply(STORE_DOWN)
         except RedisResponseError as exc:
             if not store_refused(exc):
-                logger.exception("command failed: /%s platform=%s chat=%s",
-                                 name, ctx.chat.platform, ctx.chat.chat_id)
-                return error_reply(APOLOGY)
+                return self._failed(ctx, name)
             self._log_outage(ctx, name, exc)
             return error_reply(STORE_DOWN)
         except Exception:
-            logger.exception("command failed: /%s platform=%s chat=%s",
-                             name, ctx.chat.platform, ctx.chat.chat_id)
-            return error_reply(APOLOGY)
+            return self._failed(ctx, name)
         # The store answered, so checking whether this chat comes back costs no outage wait.
         if await _welcome_back(ctx) and not spec.changes_settings:
             reply = await spec.handler(ctx, args)  # answer with what it has again
         return reply.with_command(" ".join((f"/{name}", *args)))
 
-    @staticmethod
-    def _log_outage(ctx: CommandContext, name: str, exc: BaseException) -> None:
+    def _failed(self, ctx: CommandContext, name: str) -> Reply:
+        """A bug: logged with its traceback (called from inside the except), the apology."""
+        logger.exception("command failed: /%s platform=%s chat=%s",
+                         name, ctx.chat.platform, ctx.chat.chat_id)
+        self.counts.failed += 1
+        return error_reply(APOLOGY)
+
+    def _log_outage(self, ctx: CommandContext, name: str, exc: BaseException) -> None:
         """One line, no traceback: an outage is expected and every command would repeat it."""
+        self.counts.store_down += 1
         logger.warning("command answered 'temporarily unavailable': /%s platform=%s chat=%s "
                        "error=%s: %s", name, ctx.chat.platform, ctx.chat.chat_id,
                        type(exc).__name__, exc)

@@ -8,6 +8,12 @@ before it advances (instead of guessing with a real sleep).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from tests.waiting import until
+
+T = TypeVar("T")
 
 
 class ManualClock:
@@ -57,3 +63,15 @@ class ManualClock:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+async def drive(clock: ManualClock, work: Awaitable[T]) -> tuple[T, list[float]]:
+    """Run `work` to its end, moving `clock` on to the next deadline whenever the code under
+    test is parked on it; return its result and each step the clock took."""
+    task = asyncio.ensure_future(work)
+    steps: list[float] = []
+    while not task.done():
+        await until(lambda: clock.sleepers or task.done())
+        if not task.done():
+            steps.append(clock.advance_to_next())
+    return task.result(), steps

@@ -4,7 +4,8 @@
 The app comes from the one composition root (bot/app.py `build_app`) and the notifier from
 `bot.alerting.build_notifier`, as in `python -m bot run --role worker`; what this harness
 adds is test scaffolding: the HTTP sender to the stand-ins (`--http-sender-url`), faster
-rate limits (`--pacing-speedup`) and the notifier's knobs. SIGTERM/SIGINT stop it
+rate limits (`--pacing-speedup`), the notifier's knobs and its outcome counts
+(`--counts-file`). SIGTERM/SIGINT stop it
 gracefully; after SIGKILL its pending entries are reclaimed by the other workers.
 """
 
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
+import json
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import aiohttp
 
@@ -58,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-resend-after-crash", dest="resend_after_crash",
                         action="store_false", help="dead-letter an alert whose sender died "
                         "mid-send instead of sending it again (at-most-once)")
+    parser.add_argument("--counts-file", type=Path,
+                        help="on a graceful stop, write the notifier's outcome counts here")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every delivery")
     return parser
 
@@ -90,6 +96,8 @@ async def run_worker(args: argparse.Namespace) -> None:
             gc.freeze()
             logger.info("notifier worker started consumer=%s", args.consumer)
             await notifier.run(stop)
+            if args.counts_file:
+                args.counts_file.write_text(json.dumps(dataclasses.asdict(notifier.counts)))
     finally:
         await app.aclose()
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import discord
-import yarl
 from discord import app_commands
-from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
 from bot.app import App
+from bot.discord_app.api_base import ApiBaseHTTPClient, webhooks_on
 from bot.discord_app.buttons import on_alert_button
 from bot.discord_app.commands import build_commands, message_kwargs, on_tree_error
 from bot.discord_app.render import render_messages
@@ -42,8 +39,9 @@ class DiscordBot:
             await asyncio.wait(set(self.in_flight), timeout=DRAIN_SECONDS)
 
 
-def build_client(app: App) -> DiscordBot:
-    """A Client (or AutoShardedClient when shards are set) with the registry's commands."""
+def build_client(app: App, api_base: str | None = None) -> DiscordBot:
+    """A Client (or AutoShardedClient when shards are set) with the registry's commands;
+    its REST calls and gateway on `api_base` when given (this client only)."""
     intents = discord.Intents.none()
     intents.guilds = True  # slash commands need no privileged or message intents
     shards, shard_ids = app.settings.discord.shards, app.settings.discord.shard_ids
@@ -55,6 +53,8 @@ def build_client(app: App) -> DiscordBot:
         client = discord.AutoShardedClient(intents=intents, shard_count=shards)
     else:
         client = discord.Client(intents=intents)
+    if api_base:
+        ApiBaseHTTPClient.adopt(client.http, api_base)
     tree: AnyTree = app_commands.CommandTree(client)
     tree.error(on_tree_error)
     in_flight: set[asyncio.Task[Any]] = set()
@@ -82,28 +82,6 @@ async def sync_commands(tree: AnyTree, settings: DiscordSettings) -> None:
                     len(synced))
 
 
-@contextlib.contextmanager
-def api_base(base_url: str | None) -> Iterator[None]:
-    """Point discord.py's REST routes at `base_url` (a class attribute, restored on exit)."""
-    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    if base_url:
-        Route.BASE = base_url.rstrip("/")
-    try:
-        yield
-    finally:
-        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
-
-
-async def use_gateway_of_api(client: AnyClient) -> None:
-    """Connect to the gateway that GET /gateway/bot on the configured base names.
-
-    discord.py's plain Client otherwise dials the hard-coded wss://gateway.discord.gg.
-    """
-    _, url, _ = await client.http.get_bot_gateway()
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
-    logger.info("discord gateway from API base: %s", url)
-
-
 async def run_discord(app: App, secrets: Secrets, stop: asyncio.Event | None = None,
                       on_ready: Callable[[AnyClient | None], None] | None = None) -> None:
     """Run the Discord front-end until cancelled or `stop` is set, then close cleanly.
@@ -111,12 +89,13 @@ async def run_discord(app: App, secrets: Secrets, stop: asyncio.Event | None = N
     token = secrets.discord_bot_token
     if not token:
         raise ValueError("DISCORD_BOT_TOKEN is not set")
-    bot = build_client(app)
-    with api_base(secrets.discord_api_base_url):
+    bot = build_client(app, secrets.discord_api_base_url)
+    with webhooks_on(secrets.discord_api_base_url):  # interaction responses, this task's
         async with bot.client:
             await bot.client.login(token)
-            if secrets.discord_api_base_url:
-                await use_gateway_of_api(bot.client)
+            if isinstance(bot.client.http, ApiBaseHTTPClient):
+                url = await bot.client.http.use_gateway_of_api()
+                logger.info("discord gateway from API base: %s", url)
             await sync_commands(bot.tree, app.settings.discord)
             if on_ready is not None:
                 on_ready(bot.client)

@@ -20,7 +20,8 @@ import aiohttp
 import discord
 
 from bot.discord_app.alert_layout import alert_embed, alert_view
-from bot.discord_app.client import AnyClient, api_base
+from bot.discord_app.api_base import ApiBaseHTTPClient
+from bot.discord_app.client import AnyClient
 from bot.discord_app.digest_send import post_reply
 from handlers.reply import reply_from_json
 from services.alerts.delivery import ATTACH_FILES_NOTICE, DISCORD_GONE_CODES, DeliveryResult
@@ -96,7 +97,8 @@ class DiscordAlertSender:
 async def standalone_sender(secrets: Secrets) -> AsyncIterator[DiscordAlertSender]:
     """A REST-only client (no gateway) for a worker process that runs no Discord front-end."""
     client = discord.Client(intents=discord.Intents.none())
-    with api_base(secrets.discord_api_base_url):
-        async with client:
-            await client.login(secrets.discord_bot_token or "")
-            yield DiscordAlertSender(client)
+    if secrets.discord_api_base_url:
+        ApiBaseHTTPClient.adopt(client.http, secrets.discord_api_base_url)
+    async with client:
+        await client.login(secrets.discord_bot_token or "")
+        yield DiscordAlertSender(client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC
@@ -110,6 +111,9 @@ class TelegramAdapter:
         self.sender = sender
         self.typing_after_s = typing_after_s
         self.replies = ChatQueues(self._reply_failed)
+        # Chats that refused a reply (blocked the bot, 403), counted once each is logged.
+        self.blocked: Counter[str] = Counter()
+        self.failed_updates: Counter[str] = Counter()  # by exception type, once logged
 
     def install(self, application: TelegramApp) -> None:
         for spec in telegram_specs(self.app):
@@ -189,8 +193,10 @@ class TelegramAdapter:
         if isinstance(exc, Forbidden):  # its other queued replies would fail alike
             logger.warning("telegram: cannot reply in chat=%s: %s (%d queued replies dropped)",
                            chat_id, exc.message, self.replies.discard(chat_id))
+            self.blocked[str(chat_id)] += 1
             return
         logger.error("telegram update failed: %s", type(exc).__name__, exc_info=exc)
+        self.failed_updates[type(exc).__name__] += 1
         await self.sender.send_reply(chat_id, error_reply(APOLOGY))
 
     async def on_refresh(self, update: Update, context: Context) -> None:
@@ -284,6 +290,7 @@ class TelegramAdapter:
         """Log any failure with its traceback; apologise where there is a chat."""
         logger.error("telegram update failed: %s", type(context.error).__name__,
                      exc_info=context.error)
+        self.failed_updates[type(context.error).__name__] += 1
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
                 await self.sender.send_reply(update.effective_chat.id, error_reply(APOLOGY))

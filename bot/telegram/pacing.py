@@ -10,7 +10,6 @@ for the per-chat queues that keep a busy chat from holding the bot's update slot
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +19,7 @@ from telegram.error import RetryAfter
 
 from services.alerts.pacing import Pacer as SchedulePacer
 from services.alerts.pacing import PlatformLimits, Rate, SharedSchedule
+from services.clock import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +43,7 @@ class Pacer:
     """Waits before each send until the bot's budget has a slot for it."""
 
     def __init__(self, limits: PacingLimits | None = None,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Clock = SYSTEM_CLOCK,
                  schedule: SharedSchedule | None = None) -> None:
         self.limits = limits or PacingLimits()
         self.schedule = SchedulePacer({PLATFORM: self.limits.platform()}, clock=clock)

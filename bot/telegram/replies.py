@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -38,6 +38,7 @@ class ChatQueues:
         self.on_error = on_error
         self.max_per_chat = max_per_chat
         self._queues: dict[str, _ChatQueue] = {}
+        self.dropped: Counter[str] = Counter()  # replies dropped per chat (its queue was full)
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -48,6 +49,7 @@ class ChatQueues:
         if len(queue.sends) >= self.max_per_chat:
             logger.warning("telegram: reply dropped, chat=%s has %d replies queued", key,
                            len(queue.sends))
+            self.dropped[key] += 1
             return False
         queue.sends.append(send)
         if queue.task is None:

@@ -175,7 +175,8 @@ class EntryDelivery:
         if lease.status == "busy":  # another worker is sending, or died mid-send
             return RetryIn(max(lease.wait_ms, 20) / 1000)
         if lease.status == "taken-over" and not self.settings.resend_after_crash:
-            return await self._dead(entry, "its sender died mid-send; not sent again")
+            return await self._dead(entry, "its sender died mid-send; not sent again",
+                                    sender_died=True)
         attempt.took_over |= lease.status == "taken-over"
         return None
 
@@ -201,9 +202,10 @@ class EntryDelivery:
             logger.exception("chart %r failed event_id=%s", event.chart, event.event_id)
             return None
 
-    async def _dead(self, entry: OutboxEntry, reason: str) -> DeadLetter:
+    async def _dead(self, entry: OutboxEntry, reason: str, *,
+                    sender_died: bool = False) -> DeadLetter:
         await self.outbox.dead_letter(entry.entry_id, entry.event, reason)
-        return DeadLetter(reason)
+        return DeadLetter(reason, sender_died)
 
     def _backoff(self, failures: int) -> float:
         delay = self.settings.backoff_s * 2.0 ** (failures - 1)

@@ -22,13 +22,12 @@ reach 0.68-0.75 of the limit with 429s).
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from services.clock import SYSTEM_CLOCK, Clock
 from services.keys import Keys
 
 OFFSET_REFRESH_S = 10.0  # re-estimate the Redis clock's offset at least this often
@@ -83,7 +82,7 @@ class SharedSchedule:
     does not make its send late unseen."""
 
     def __init__(self, redis: Redis, keys: Keys,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.keys = keys
         self.clock = clock
         self._reserve = redis.register_script(_RESERVE)
@@ -127,17 +126,17 @@ class SharedSchedule:
         await self._call(self._reserve, keys, [_us(seconds), *[1, 1] * len(keys), KEEP_MS])
 
     async def _sleep_until(self, at: float) -> None:
-        if (wait := at - self.clock()) > 0:
-            await asyncio.sleep(wait)
+        if (wait := at - self.clock.monotonic()) > 0:
+            await self.clock.sleep(wait)
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[int]) -> float:
         return (await self._call_taken(script, keys, args))[0]
 
     async def _call_taken(self, script: AsyncScript, keys: list[str], args: list[int]
                           ) -> tuple[float, bool]:
-        sent = self.clock()
+        sent = self.clock.monotonic()
         at_us, now_us, taken = await script(keys=keys, args=args)
-        received = self.clock()
+        received = self.clock.monotonic()
         if received - sent <= self._offset_rtt or received - self._offset_at > OFFSET_REFRESH_S:
             self._offset = int(now_us) / 1e6 - (sent + received) / 2
             self._offset_rtt, self._offset_at = received - sent, received

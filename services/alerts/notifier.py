@@ -48,7 +48,7 @@ from services.alerts.delivery import Sender
 from services.alerts.fanout import FanOut
 from services.alerts.heartbeat import Heartbeat
 from services.alerts.outbox import OutboxEntry, RedisOutbox
-from services.alerts.outcomes import DeadLetter, Final
+from services.alerts.outcomes import DeadLetter, DeliveryCounts, Final
 from services.alerts.pacing import Pacer, SharedSchedule
 from services.clock import SYSTEM_CLOCK, Clock, wait_any, wait_event
 
@@ -76,6 +76,7 @@ class Notifier:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # The latest outcomes, newest last: what an operator (or a test) reads back.
         self.recent: deque[tuple[OutboxEntry, Final]] = deque(maxlen=1000)
+        self.counts = DeliveryCounts()  # every final outcome since start
         self._next_claim = self._next_reclaim = 0.0
         self.redis_down = False  # between a failed Redis call and the next one that works
 
@@ -207,6 +208,7 @@ class Notifier:
                              "entry_id=%s (left pending)", event_id, destination, entry.entry_id)
         else:
             self.recent.append((entry, outcome))
+            self.counts.record(outcome)
             level = logging.WARNING if isinstance(outcome, DeadLetter) else logging.INFO
             logger.log(level, "alert delivery event_id=%s destination=%s outcome=%s sends=%d "
                        "entry_id=%s", event_id, destination, outcome.label, sends,

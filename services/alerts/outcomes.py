@@ -36,6 +36,7 @@ class Gone:
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
+    sender_died: bool = False  # its sender died mid-send; not sent again (at-most-once)
 
     @property
     def label(self) -> str:
@@ -49,3 +50,28 @@ class RetryIn:
 
 Final = Sent | AlreadySent | Gone | DeadLetter
 TryOutcome = Final | RetryIn
+
+
+@dataclass
+class DeliveryCounts:
+    """A worker's final outcomes since it started, counted as each entry ends."""
+
+    sent: int = 0
+    possible_repeats: int = 0  # of `sent`: taken over from a sender that died mid-send
+    already_sent: int = 0
+    gone: int = 0
+    dead_lettered: int = 0
+    not_resent: int = 0  # of `dead_lettered`: the sender died mid-send (at-most-once)
+
+    def record(self, outcome: Final) -> None:
+        match outcome:
+            case Sent(possible_repeat=repeat):
+                self.sent += 1
+                self.possible_repeats += repeat
+            case AlreadySent():
+                self.already_sent += 1
+            case Gone():
+                self.gone += 1
+            case DeadLetter(sender_died=died):
+                self.dead_lettered += 1
+                self.not_resent += died

@@ -18,12 +18,12 @@ in any window of `period_s`.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from services.alerts.budget import SharedSchedule
+from services.clock import SYSTEM_CLOCK, Clock
 
 __all__ = ["DEFAULT_LIMITS", "DISCORD_LIMITS", "HEADROOM", "MAX_LATE_SLOTS", "TELEGRAM_LIMITS",
            "Pacer", "PlatformLimits", "Rate", "SharedSchedule"]
@@ -102,7 +102,7 @@ class _Turn:
 class Pacer:
     def __init__(self, limits: Mapping[str, PlatformLimits] = DEFAULT_LIMITS, *,
                  workers: int = 1, headroom: float = HEADROOM,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.limits = dict(limits)
         self.headroom = headroom
         self.clock = clock
@@ -147,11 +147,11 @@ class Pacer:
                 first = tries_left == MAX_LATE_SLOTS - 1
                 due = await self._take(platform, chat_id if first else None, overall)
                 await self._sleep_until(max(due, self._paused.get((platform, None), 0.0)))
-                if self.clock() - due <= late_ok or not tries_left:
+                if self.clock.monotonic() - due <= late_ok or not tries_left:
                     break
         if self._shared(platform):
             return
-        now = self.clock()
+        now = self.clock.monotonic()
         for bucket in self._chat_buckets(platform, chat_id):
             bucket.take(now)
 
@@ -161,8 +161,8 @@ class Pacer:
         return self.shared is not None and platform in self._overall
 
     async def _sleep_until(self, at: float) -> None:
-        if (wait := at - self.clock()) > 0:
-            await asyncio.sleep(wait)
+        if (wait := at - self.clock.monotonic()) > 0:
+            await self.clock.sleep(wait)
 
     async def _take(self, platform: str, chat_id: str | None, overall: Rate) -> float:
         """Reserve the next platform-wide slot (on the shared schedule with the chat's, when
@@ -171,13 +171,13 @@ class Pacer:
             scopes = self._scopes(platform, chat_id) if chat_id is not None else []
             return await self.shared.take(platform, overall.interval(self.headroom), scopes)
         bucket = self._overall[platform]
-        at = max(bucket.earliest(self.clock()), self._paused.get((platform, None), 0.0))
+        at = max(bucket.earliest(self.clock.monotonic()), self._paused.get((platform, None), 0.0))
         bucket.take(at)
         return at
 
     async def pause(self, platform: str, chat_id: str | None, seconds: float) -> None:
         """Honour a 429: nothing goes to this chat (or platform, for None) for `seconds`."""
-        now = self.clock()
+        now = self.clock.monotonic()
         if len(self._paused) >= MAX_CHAT_BUCKETS:
             self._paused = {k: t for k, t in self._paused.items() if t > now}
         scope = (platform, chat_id)
@@ -187,12 +187,12 @@ class Pacer:
 
     async def _chat_ready(self, platform: str, chat_id: str) -> None:
         while True:
-            now = self.clock()
+            now = self.clock.monotonic()
             at = max([now, self._paused.get((platform, chat_id), 0.0),
                       *(b.earliest(now) for b in self._chat_buckets(platform, chat_id))])
             if at <= now:
                 return
-            await asyncio.sleep(at - now)
+            await self.clock.sleep(at - now)
 
     def _chat_rates(self, platform: str, chat_id: str) -> list[tuple[str, Rate]]:
         limits = self.limits.get(platform)
@@ -215,7 +215,7 @@ class Pacer:
         bucket = self._chats.get(key)
         if bucket is None:
             if len(self._chats) >= MAX_CHAT_BUCKETS:
-                now = self.clock()
+                now = self.clock.monotonic()
                 self._chats = {k: b for k, b in self._chats.items() if b.tat > now}
             bucket = self._chats[key] = _Bucket(rate, self.headroom)
         return bucket

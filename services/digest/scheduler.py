@@ -12,7 +12,6 @@ The notifier then delivers it like an alert: at least once, with its idempotency
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from redis.exceptions import WatchError
 
 from services.alerts.events import AlertEvent
 from services.alerts.outbox import RedisOutbox
+from services.clock import SYSTEM_CLOCK, wait_event
+from services.clock import Clock as Timer
 from services.digest.store import LAST_DAY_TTL_S, Clock, Digest, DigestStore, wall_clock
 from services.errors import Unavailable
 
@@ -54,8 +55,10 @@ def digest_event(dest: str, day: date, body: DigestMessage | str, now: datetime)
 
 class DigestScheduler:
     def __init__(self, store: DigestStore, outbox: RedisOutbox, compose: Compose,
-                 clock: Clock = wall_clock) -> None:
+                 clock: Clock = wall_clock, timer: Timer = SYSTEM_CLOCK) -> None:
+        """`clock` says the wall-clock time a tick schedules by; `timer` waits between ticks."""
         self.store, self.outbox, self.compose, self.clock = store, outbox, compose, clock
+        self.timer = timer
 
     async def run(self, stop: asyncio.Event, interval_s: float) -> None:
         """Tick every `interval_s` until `stop`; a failed tick is retried on the next one."""
@@ -66,8 +69,7 @@ class DigestScheduler:
                 logger.warning("digest tick: brief unavailable, retrying: %s", exc)
             except Exception:
                 logger.exception("digest tick failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+            await wait_event(self.timer, stop, interval_s)
 
     async def tick(self, now: datetime | None = None) -> list[AlertEvent]:
         """Enqueue every digest due at `now` (default: the clock) not enqueued yet."""

@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from html import unescape
@@ -158,10 +158,14 @@ def command_update(text: str, message_id: int, chat_id: int = 1001, user_id: int
         "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}}
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
 class BotApiStandIn:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
         self.calls: list[ApiCall] = []
+        self.paths: list[str] = []  # every request's path, refused ones (401, 404) included
         self.updates: list[dict[str, Any]] = []
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
@@ -186,7 +190,7 @@ class BotApiStandIn:
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record_path])
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self._runner, self.port = await serve_on_loopback(app)
 
@@ -230,6 +234,11 @@ class BotApiStandIn:
         return [m for (chat, _), m in sorted(self.messages.items()) if chat == chat_id]
 
     # -- the API ---------------------------------------------------------------------------
+
+    @web.middleware
+    async def _record_path(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.paths.append(request.path)
+        return await handler(request)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]

@@ -16,7 +16,6 @@ import pytest
 
 from bot.app import App, build_app
 from bot.discord_app import build_client, run_discord, send_to_channel
-from bot.discord_app.client import api_base
 from bot.discord_app.commands import CHART_HELP, has_autocomplete
 from bot.discord_app.render import clip
 from bot.text import render_table
@@ -274,13 +273,11 @@ async def test_window_autocomplete_offers_the_registry_choices(bot: DiscordStand
                                                                  "value": "30d"}]}}
 
 
-async def test_error_hook_logs_and_apologises_privately(
-        bot: DiscordStandin, caplog: pytest.LogCaptureFixture) -> None:
+async def test_error_hook_apologises_privately(bot: DiscordStandin) -> None:
     log = await answered(bot, await bot.invoke("nosuchcommand"))
     assert log.callbacks[0]["type"] == 4
     assert log.callbacks[0]["data"]["flags"] == EPHEMERAL
     assert log.callbacks[0]["data"]["content"].startswith("Sorry, something went wrong")
-    assert "discord interaction failed: command=?" in caplog.text
 
 
 async def test_sharded_client_identifies_every_shard(standin: DiscordStandin) -> None:
@@ -338,15 +335,13 @@ async def test_settings_commands_need_manage_server_in_guilds(
     assert allowed.visible[0]["embeds"][0]["title"] == "muted for chat 701 by 801"
 
 
-async def test_failed_followup_gets_the_private_apology(
-        bot: DiscordStandin, caplog: pytest.LogCaptureFixture) -> None:
+async def test_failed_followup_gets_the_private_apology(bot: DiscordStandin) -> None:
     bot.reject("POST", "/webhooks/{app_id}/{token}", times=1)
     log = await answered(bot, await bot.invoke("capex"))
     [apology] = log.visible
     assert apology["flags"] & EPHEMERAL
     assert apology["content"].startswith("Sorry, something went wrong")
     assert log.original_deleted
-    assert "discord interaction failed: command=capex" in caplog.text
 
 
 async def test_chart_is_attached_to_the_first_embed(app: App, standin: DiscordStandin) -> None:
@@ -406,13 +401,12 @@ async def test_channel_message_429_is_retried_and_arrives_once(
         app: App, standin: DiscordStandin) -> None:
     route = "/channels/{channel_id}/messages"
     standin.rate_limit("POST", route, times=1, retry_after=0.3)
-    client = build_client(app).client
-    with api_base(standin.api_url):
-        async with client:
-            await client.login(TOKEN)
-            await send_to_channel(client, 555, Reply(title="BTC crossed $70,000",
-                                                     notes=("alert",)))
-            await send_to_channel(client, 556, LONG)
+    client = build_client(app, standin.api_url).client
+    async with client:
+        await client.login(TOKEN)
+        await send_to_channel(client, 555, Reply(title="BTC crossed $70,000",
+                                                 notes=("alert",)))
+        await send_to_channel(client, 556, LONG)
     assert [c.status for c in standin.rest_calls("POST", route)][:2] == [429, 200]
     [delivered] = standin.channel_messages["555"]
     assert delivered["embeds"][0]["title"] == "BTC crossed $70,000"

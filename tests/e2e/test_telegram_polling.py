@@ -171,24 +171,23 @@ async def test_429_is_waited_out_and_the_message_arrives_once(
 
 
 async def test_blocked_chat_is_logged_and_the_bot_goes_on(
-        frontend: TelegramFrontend, standin: BotApiStandIn,
-        caplog: pytest.LogCaptureFixture) -> None:
+        frontend: TelegramFrontend, standin: BotApiStandIn) -> None:
     standin.fail_next("sendMessage", "403")
     await standin.push_command("/btc", chat_id=2004)
     await wait_for(lambda: standin.calls_of("sendMessage", ok_only=False), what="the attempt")
     assert await ask(standin, "/start", chat_id=2005)
-    await wait_for(lambda: "cannot reply in chat=2004" in caplog.text, what="the warning")
+    await wait_for(lambda: frontend.adapter.blocked["2004"], what="the 403 handled")
     assert standin.sent_to(2004) == []  # no apology into a chat that blocked the bot
 
 
 async def test_exhausted_retries_reach_the_error_handler_which_apologises(
-        app: App, standin: BotApiStandIn, caplog: pytest.LogCaptureFixture) -> None:
+        app: App, standin: BotApiStandIn) -> None:
     standin.fail_next("sendMessage", "429", times=2)
     async with TelegramFrontend(app, telegram_secrets(standin),
-                                Pacer(PacingLimits(max_attempts=2))):
+                                Pacer(PacingLimits(max_attempts=2))) as frontend:
         text = await ask(standin, "/btc", chat_id=2006)
     assert text.startswith("Sorry, something went wrong")
-    assert "telegram update failed: RetryAfter" in caplog.text
+    assert frontend.adapter.failed_updates == {"RetryAfter": 1}
 
 
 async def test_token_never_logged(app: App, standin: BotApiStandIn,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +12,8 @@ from bot.telegram import TelegramFrontend
 from bot.telegram.pacing import Pacer, PacingLimits
 from bot.text import render_table
 from handlers.reply import Reply, Table
+from services.alerts.pacing import HEADROOM
+from tests.clock import ManualClock, drive
 from tests.e2e.telegram_standin import (
     TEXT_LIMIT,
     BotApiStandIn,
@@ -75,14 +76,20 @@ async def test_one_chat_is_paced_at_one_message_per_second(
 
 
 async def test_group_window_and_other_chats_do_not_wait() -> None:
-    pacer = Pacer(PacingLimits(overall=(100, 1.0), per_chat=(5, 0.3), per_group=(2, 0.6)))
-    start = time.monotonic()
-    for chat in range(10, 20):
-        await pacer.acquire(chat)
-    assert time.monotonic() - start < 0.1  # distinct chats: no waiting
-    for _ in range(3):
-        await pacer.acquire(-42)
-    assert time.monotonic() - start >= 0.55  # the third group message waits for the group window
+    limits = PacingLimits(overall=(100, 1.0), per_chat=(5, 0.3), per_group=(2, 0.6))
+    clock = ManualClock()
+    pacer = Pacer(limits, clock=clock)
+
+    async def acquire(*chats: int) -> None:
+        for chat in chats:
+            await pacer.acquire(chat)
+
+    _, waits = await drive(clock, acquire(*range(10, 20)))
+    overall = 1.0 / 100 / HEADROOM
+    assert waits == pytest.approx([overall] * 9)  # distinct chats: only the bot's own rate
+    _, waits = await drive(clock, acquire(-42, -42, -42))
+    group = 0.6 / 2 / HEADROOM  # each group message waits for the group window
+    assert waits == pytest.approx([overall, group, group])
 
 
 async def test_chart_reply_is_one_captioned_photo_or_a_photo_then_text(

@@ -66,7 +66,7 @@ async def test_a_thousand_alert_cycles_leave_keys_and_memory_flat(
     store = MetricStore(redis, Keys(test_prefix + "m:"))
     evaluator = service.evaluator(store)
     outbox, sender, clock = RedisOutbox(redis, keys), Recorder(), ManualClock()
-    notifier = Notifier(outbox, {"telegram": sender}, Pacer({}, clock=clock.monotonic),
+    notifier = Notifier(outbox, {"telegram": sender}, Pacer({}, clock=clock),
                         consumer="w", on_gone=service.park_destination,
                         on_migrated=service.move_destination, clock=clock,
                         fanout=service.fanout(outbox, "w", batch_size=2))

@@ -21,10 +21,11 @@ from services.digest.scheduler import DigestScheduler
 from services.digest.store import DigestStore
 from services.errors import Unavailable
 from services.settings import Secrets, Settings, StoreSettings
+from tests.clock import ManualClock
 from tests.conftest import connect_real_redis, drop_prefix
 from tests.http_sender import HttpSender
 from tests.integration.delivery_standin import DeliveryStandin, forbidden, migrated
-from tests.waiting import until_async
+from tests.waiting import until, until_async
 
 pytestmark = pytest.mark.redis
 CHAT = Chat("telegram", "-100500", "7", is_group=True)
@@ -286,6 +287,36 @@ async def test_run_digests_enqueues_once_under_the_leader_lock(world: World) -> 
         stop.set()
         await asyncio.gather(*runners)
     assert [e.event_id for e in await queued(app)] == [f"digest|{DEST}|2026-06-01"]
+
+
+async def test_the_scheduler_ticks_every_interval_on_its_timer(world: World) -> None:
+    app = await world.start()
+    await switch_on(world, app, at(DAY1, 7), "/digest on 08:00")
+    world.clock.now = at(DAY1, 8, 5)
+    timer = ManualClock()
+    scheduler = build_digest_scheduler(app, world.clock, timer)
+    stop = asyncio.Event()
+    running = asyncio.create_task(scheduler.run(stop, 60))
+
+    async def days_queued() -> list[str]:
+        return [e.event_id.rsplit("|", 1)[1] for e in await queued(app)]
+
+    try:
+        await until(lambda: timer.waits() == [60] or running.done())  # ticked, now waiting
+        assert await days_queued() == ["2026-06-01"]
+        world.clock.now = at(DAY2, 8, 5)
+        timer.advance(59)
+        assert timer.waits() == [1]  # still waiting: no tick before the interval is up
+        timer.advance(1)
+        await until_async(lambda: has_len(days_queued(), 2))
+        assert await days_queued() == ["2026-06-01", "2026-06-02"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+
+
+async def has_len(items: Awaitable[list[str]], n: int) -> bool:
+    return len(await items) == n
 
 
 async def test_the_terminal_prints_its_own_digest_once(

@@ -16,7 +16,7 @@ from services.alerts.events import AlertEvent
 from services.alerts.heartbeat import Heartbeat
 from services.alerts.notifier import Notifier
 from services.alerts.outbox import RedisOutbox
-from services.alerts.outcomes import AlreadySent, Final, Sent
+from services.alerts.outcomes import AlreadySent, DeliveryCounts, Final, Sent
 from services.alerts.pacing import Pacer, PlatformLimits, Rate
 from services.clock import SYSTEM_CLOCK, Clock
 from services.keys import Keys
@@ -106,6 +106,7 @@ async def test_an_entry_delivered_by_another_worker_is_not_sent_again(rig: Rig) 
     assert not await rig.outbox.redis.exists(rig.outbox.keys.alert_sent("ev1", "telegram:100"))
     assert await rig.notifier().delivery.deliver(held) == (AlreadySent(), 0)
     assert [r.key for r in rig.standin.received] == [key(event(1))]
+    assert notifier.counts == DeliveryCounts(sent=1)
     assert await rig.outbox.pending_count() == 0
 
 
@@ -151,7 +152,7 @@ async def test_a_dead_workers_entry_and_lease_are_taken_over_at_once(rig: Rig) -
     assert await asyncio.wait_for(notifier.drain_once(), 30) == 1
     assert [r.key for r in rig.standin.received] == [key(event(1))]
     assert outcomes(notifier) == [Sent(possible_repeat=True)]
-    assert await rig.outbox.pending_count() == 0
+    assert notifier.counts == DeliveryCounts(sent=1, possible_repeats=1)
     assert await rig.outbox.pending_count() == 0
 
 
@@ -203,7 +204,9 @@ async def test_server_errors_are_retried_then_dead_lettered(rig: Rig) -> None:
     rig.standin.script("100", *[server_error()] * 3)
     rig.standin.script("200", server_error(), server_error())
     await rig.append(event(1), event(2, "telegram:200"))
-    await rig.notifier(replace(FAST, max_attempts=3)).drain_once()
+    notifier = rig.notifier(replace(FAST, max_attempts=3))
+    await notifier.drain_once()
+    assert notifier.counts == DeliveryCounts(sent=1, dead_lettered=1)
     assert [r.status for r in rig.standin.received if r.chat_id == "100"] == [502] * 3
     assert [r.key for r in rig.standin.delivered()] == [key(event(2, "telegram:200"))]
     [letter] = await rig.outbox.dead_letters()
@@ -224,7 +227,9 @@ async def test_send_timeouts_count_as_failures(rig: Rig) -> None:
 async def test_blocked_chat_is_reported_gone(rig: Rig) -> None:
     rig.standin.script("100", forbidden())
     await rig.append(event(1))
-    await rig.notifier().drain_once()
+    notifier = rig.notifier()
+    await notifier.drain_once()
+    assert notifier.counts == DeliveryCounts(gone=1)
     assert rig.gone == ["telegram:100"]
     assert rig.standin.delivered() == []
     assert await rig.outbox.pending_count() == 0

@@ -13,7 +13,7 @@ import bisect
 import itertools
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -33,11 +33,13 @@ from services.alerts.pacing import (
     Rate,
     SharedSchedule,
 )
+from services.clock import SystemClock
 from services.keys import Keys
-from tests.clock import ManualClock
+from tests.clock import ManualClock, drive
 from tests.conftest import connect_real_redis
 from tests.http_sender import HttpSender
 from tests.integration.delivery_standin import DeliveryStandin
+from tests.waiting import until
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -50,27 +52,27 @@ LIMITS = {"telegram": PlatformLimits(overall=RATE)}
 class RecordingSchedule(SharedSchedule):
     """A shared schedule that records every slot it hands out (and the interval asked for).
 
-    `stall_after_first_s` makes the process stall right after its first slot came back, as
-    a worker whose loop was blocked (a GC pause, a slow callback) between slot and send.
     """
 
-    def __init__(self, redis: Redis, keys: Keys, clock: Callable[[], float] = time.monotonic,
-                 stall_after_first_s: float = 0.0) -> None:
-        super().__init__(redis, keys, clock)
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        super().__init__(redis, keys)
         self.takes: list[tuple[float, float]] = []  # (slot on the local clock, interval_s)
-        self.stall_after_first_s = stall_after_first_s
 
     async def take(self, platform: str, interval_s: float,
                    scopes: Sequence[tuple[str, str, float, int]] = ()) -> float:
         due = await super().take(platform, interval_s, scopes)
         self.takes.append((due, interval_s))
-        if len(self.takes) == 1 and self.stall_after_first_s:
-            block_the_loop(self.stall_after_first_s)
         return due
 
 
-def block_the_loop(seconds: float) -> None:
-    time.sleep(seconds)  # deliberately blocking: the whole process stalls
+class BehindClock(SystemClock):
+    """The system clock read `behind_s` late: a process that is always behind."""
+
+    def __init__(self, behind_s: float) -> None:
+        self.behind_s = behind_s
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.behind_s
 
 
 @pytest.fixture
@@ -134,11 +136,15 @@ async def test_a_lone_worker_gets_the_whole_rate(clean_real_redis: Redis,
 
 async def test_local_pacing_keeps_off_the_shared_schedule(clean_real_redis: Redis,
                                                           test_prefix: str) -> None:
-    pacer = Pacer(LIMITS, workers=2)  # `--local-pacing`: 1/2 of the rate in this process
-    started = time.monotonic()
-    for n in range(3):
-        await pacer.slot("telegram", str(n))
-    assert time.monotonic() - started >= 2 * 2 * INTERVAL_S - 0.01
+    clock = ManualClock()
+    pacer = Pacer(LIMITS, workers=2, clock=clock)  # `--local-pacing`: 1/2 of the rate here
+
+    async def three_slots() -> None:
+        for n in range(3):
+            await pacer.slot("telegram", str(n))
+
+    _, waits = await drive(clock, three_slots())
+    assert waits == pytest.approx([2 * INTERVAL_S] * 2)  # at half the rate, on its own clock
     assert await clean_real_redis.exists(Keys(test_prefix).alert_pacing("telegram")) == 0
 
 
@@ -166,16 +172,25 @@ async def test_a_platform_wide_429_pushes_back_every_worker(
     assert after - pushed == pytest.approx(INTERVAL_S, abs=0.01)  # then on at the rate
 
 
-async def test_a_slot_reached_late_is_given_up_for_a_later_one(clean_real_redis: Redis,
-                                                               test_prefix: str) -> None:
-    # late_ok is 1% of the period: 100 ms here; the process stalls 400 ms after its first slot.
+async def test_a_slot_reached_late_is_given_up_for_a_later_one() -> None:
+    """A process whose loop was blocked (a GC pause, a slow callback) between slot and send
+    wakes up late: it gives that slot up and takes the next, at once. On the manual clock
+    the stall is a wake-up 400 ms past the deadline; late_ok is 1% of the period, 100 ms."""
     limits = {"telegram": PlatformLimits(overall=Rate(200, 10.0))}
-    schedule = RecordingSchedule(clean_real_redis, Keys(test_prefix), stall_after_first_s=0.4)
-    pacer = Pacer(limits)
-    pacer.share(schedule)
-    await pacer.slot("telegram", "100")
-    [(first, _), (second, _)] = schedule.takes  # the late slot was given up, once
-    assert second - first >= 0.35
+    interval = limits["telegram"].overall.interval(HEADROOM)  # type: ignore[union-attr]
+    clock = ManualClock()
+    pacer = Pacer(limits, clock=clock)
+    await pacer.slot("telegram", "100")  # the schedule was idle: at once
+    late = asyncio.create_task(pacer.slot("telegram", "100"))
+    await until(lambda: clock.waits() == pytest.approx([interval]))
+    clock.advance(interval + 0.4)  # woke up 400 ms late
+    await asyncio.wait_for(late, 5)  # the slot given up for one now: no further wait
+    # The rate goes on from the retaken slot: the next is a whole interval after it.
+    nxt = asyncio.create_task(pacer.slot("telegram", "100"))
+    await until(lambda: clock.sleepers)
+    assert clock.waits() == pytest.approx([interval])
+    clock.advance(interval)
+    await asyncio.wait_for(nxt, 5)
 
 
 async def test_late_slots_are_given_up_at_most_a_few_times(clean_real_redis: Redis,
@@ -183,7 +198,7 @@ async def test_late_slots_are_given_up_at_most_a_few_times(clean_real_redis: Red
     keys = Keys(test_prefix)
     schedule = RecordingSchedule(clean_real_redis, keys)
     # The pacer sees every slot as 100 s late (a process that is always behind).
-    pacer = Pacer(LIMITS, clock=lambda: time.monotonic() + 100)
+    pacer = Pacer(LIMITS, clock=BehindClock(100))
     pacer.share(schedule)
     before_us = await schedule_us(clean_real_redis, keys)
     await pacer.slot("telegram", "100")
@@ -222,7 +237,7 @@ async def test_per_chat_one_send_at_a_time_charged_at_the_send(
             log.inside[chat_id] = log.inside.get(chat_id, 0) + 1
             log.most_inside = max(log.most_inside, log.inside[chat_id])
             await pacer.slot("telegram", chat_id)
-            log.sent.append((chat_id, pacer.clock()))
+            log.sent.append((chat_id, pacer.clock.monotonic()))
             await asyncio.sleep(0)  # the send itself: another task's turn
             log.inside[chat_id] -= 1
 

@@ -164,16 +164,13 @@ def rules_of(alerts: Reply) -> list[tuple[str, ...]]:
                                                   ("rdb", signal.SIGTERM)],
                          ids=["aof-sigkill", "rdb-sigterm"])
 async def test_restart_loses_nothing_and_outage_answers_temporarily_unavailable(
-        tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture,
-        persistence: str, how: signal.Signals) -> None:
-    caplog.set_level(logging.INFO)
+        tmp_path: Path, settings: Settings, persistence: str, how: signal.Signals) -> None:
     async with (running_server(tmp_path, persistence) as server,
                 own_app(server, settings) as app):
-        await _restart_scenario(app, server, how, caplog)
+        await _restart_scenario(app, server, how)
 
 
-async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
-                            caplog: pytest.LogCaptureFixture) -> None:
+async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals) -> None:
     assert app.outbox is not None
     await app.refresh()
     subscribed = await ask(app, "/subscribe all")
@@ -187,7 +184,8 @@ async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
         await until(lambda: app.collections >= 1)
 
         await server.stop(how)
-        caplog.clear()
+        counts = app.registry.counts
+        down_before, failed_before = counts.store_down, counts.failed
         for text in NEEDS_STORE:
             reply = await ask(app, text)
             assert reply.error and reply.title != APOLOGY, (text, reply.title)
@@ -195,9 +193,9 @@ async def _restart_scenario(app: App, server: RedisServer, how: signal.Signals,
             assert len(reply.title.splitlines()) == 1
         for text in NO_STORE:
             assert not (await ask(app, text)).error, text
-        outage_log = [r for r in caplog.records if r.name == "handlers.registry"]
-        assert len(outage_log) == len(NEEDS_STORE)  # one line per command...
-        assert all(r.levelno == logging.WARNING and not r.exc_info for r in outage_log)
+        # Each counted as an outage (one line, no traceback), none as a failed command.
+        assert counts.store_down - down_before == len(NEEDS_STORE)
+        assert counts.failed == failed_before
         await until(loops.met_the_outage)  # the leader stepped down, the notifier waits
 
         await server.start()
@@ -346,7 +344,7 @@ async def rule_events_hold(app: App, count: int) -> bool:
 
 
 async def test_a_full_redis_answers_every_command_in_one_line(
-        tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, settings: Settings) -> None:
     """Redis at `maxmemory` with `noeviction` refuses writes with OOM (a ResponseError, not a
     connection error): the finding was 66 of 128 commands answered with the apology and a
     traceback. Every command now answers normally or says "temporarily unavailable"."""
@@ -355,7 +353,7 @@ async def test_a_full_redis_answers_every_command_in_one_line(
         used = int((await app.redis.info("memory"))["used_memory"])
         await app.redis.config_set("maxmemory-policy", "noeviction")
         await app.redis.config_set("maxmemory", str(used // 2))  # full: every write refused
-        caplog.clear()
+        failed_before = app.registry.counts.failed
         texts = ["/subscribe all", "/alert add btc.price above 1", "/mute 1h", "/unmute",
                  "/unsubscribe all", "/alerts", "/btc", "/status", "/digest 08:00"]
         replies = [await ask(app, text) for text in texts]
@@ -364,6 +362,6 @@ async def test_a_full_redis_answers_every_command_in_one_line(
             assert not reply.error or "temporarily unavailable" in reply.title or (
                 "usage" in reply.title), (text, reply.title)
         assert "temporarily unavailable" in replies[0].title
-        assert not [r for r in caplog.records if r.exc_info]  # no traceback
+        assert app.registry.counts.failed == failed_before  # none logged with a traceback
         await app.redis.config_set("maxmemory", "0")
         assert not (await ask(app, "/subscribe all")).error

@@ -24,7 +24,7 @@ import pytest
 from bot.app import App, build_app
 from bot.cli import protect_logs
 from bot.discord_app import run_discord
-from bot.runner import isolated
+from bot.runner import FrontendFailures, isolated
 from bot.telegram import TelegramFrontend
 from bot.telegram.webhook_admin import manage_webhook
 from handlers.registry import Chat
@@ -79,14 +79,15 @@ def log_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [formatter.format(record) for record in caplog.records]
 
 
-async def first_failure_logged(name: str, start: object, caplog: pytest.LogCaptureFixture,
-                               ) -> None:
+async def first_failure_logged(name: str, start: object) -> None:
     """Run a front-end the way the runner does (bot.runner.isolated), until it has failed
-    and logged it once; then stop it (isolated would retry after a backoff)."""
-    task = asyncio.create_task(isolated(name, start))  # type: ignore[arg-type]
+    (and logged it) once; then stop it (isolated would retry after a backoff)."""
+    failures = FrontendFailures()
+    task = asyncio.create_task(isolated(name, start, failures))  # type: ignore[arg-type]
     try:
-        await wait_for(lambda: f"front-end failed: {name}" in caplog.text, within=15,
+        await wait_for(lambda: failures.counts[name] or task.done(), within=15,
                        what=f"{name} to fail on the rejected token")
+        assert failures.counts[name] == 1, f"{name} did not fail: {task!r}"
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -103,7 +104,7 @@ async def test_telegram_token_and_webhook_secret_stay_secret(
     try:
         secrets_polling = Secrets(telegram_bot_token=TELEGRAM_TOKEN,
                                   telegram_api_base_url=standin.base_url)
-        async with replay_app() as app, TelegramFrontend(app, secrets_polling):
+        async with replay_app() as app, TelegramFrontend(app, secrets_polling) as polling:
             everything_at_debug(caplog)  # the front-end quietened httpx: make it loud again
             standin.fail_next("sendMessage", "429")
             for chat, text in ((6001, "/btc"), (6002, "/divergence banana"),
@@ -112,7 +113,7 @@ async def test_telegram_token_and_webhook_secret_stay_secret(
                 await wait_for(partial(standin.sent_to, chat), what=f"reply to {text}")
             standin.fail_next("sendMessage", "403")
             await standin.push_command("/capex", chat_id=6004)
-            await wait_for(lambda: "cannot reply in chat=6004" in caplog.text, what="403")
+            await wait_for(lambda: polling.adapter.blocked["6004"], what="the 403 handled")
 
         webhook = replay_settings(mode="webhook", webhook_url="https://bot.example.test/tg",
                                   listen_port=0)
@@ -132,7 +133,7 @@ async def test_telegram_token_and_webhook_secret_stay_secret(
                 async with frontend:
                     pass
 
-            await first_failure_logged("telegram", start, caplog)
+            await first_failure_logged("telegram", start)
             # PTB leaves the HTTP client of a failed start open (see test_platform_faults.
             # test_a_rejected_telegram_token_leaves_no_connection_open): close it here.
             await frontend.application.bot.shutdown()
@@ -166,7 +167,7 @@ async def test_discord_token_stays_secret(caplog: pytest.LogCaptureFixture) -> N
             protect_logs(Secrets(discord_bot_token=REJECTED_DISCORD_TOKEN))
             rejected = Secrets(discord_bot_token=REJECTED_DISCORD_TOKEN,
                                discord_api_base_url=standin.api_url)
-            await first_failure_logged("discord", lambda: run_discord(app, rejected), caplog)
+            await first_failure_logged("discord", lambda: run_discord(app, rejected))
     finally:
         await standin.close()
 
