@@ -3,21 +3,22 @@
 Telegram accepts application/json bodies. Encoding a ~1 kB HTML reply as JSON is one C call;
 the form encoding PTB uses quotes it byte by byte in Python, which was a tenth of the bot's
 CPU per command (bench.command_path). Calls with files stay multipart, as PTB sends them.
-`plain_call` carries parameters that are already JSON values, for the reply hot path; it
-builds PTB's RequestParameter directly: internal to PTB, so the major version is pinned. No
-public route exists: RequestData is final and takes only RequestParameters, and
-Bot.do_api_request warns for methods PTB implements (sendMessage), an error under -W error.
+`plain_call` carries parameters that are already JSON values, for the reply hot path,
+without building PTB's RequestParameter objects (an internal module): it is what
+`JsonRequest.do_request` reads of a RequestData (`parameters`, `contains_files`), and only
+this transport ever receives it. Bot.do_api_request, the public route, warns for methods PTB
+implements (sendMessage), an error under -W error.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
-from telegram.request._requestparameter import RequestParameter
 
 # Timeouts that agree (one Bot API call, each phase): a slow Bot API (answers in 6 s) must
 # still answer inside them, or PTB raises TimedOut for a message that does arrive, the
@@ -33,9 +34,18 @@ JSON_HEADERS = {"User-Agent": HTTPXRequest.USER_AGENT, "Content-Type": "applicat
 DEFAULT = BaseRequest.DEFAULT_NONE
 
 
+@dataclass(frozen=True)
+class PlainCall:
+    """The two things JsonRequest.do_request reads of a RequestData."""
+
+    parameters: dict[str, Any]
+    contains_files: bool = False
+
+
 def plain_call(params: dict[str, Any]) -> RequestData:
-    """A Bot API call's parameters, given as plain JSON values (no PTB objects in them)."""
-    return RequestData([RequestParameter(k, v, None) for k, v in params.items()])
+    """A Bot API call's parameters, given as plain JSON values (no PTB objects in them), for
+    a JsonRequest (bot_request) only."""
+    return cast(RequestData, PlainCall(params))
 
 
 def bot_request(connections: int) -> JsonRequest:
