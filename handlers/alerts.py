@@ -66,7 +66,7 @@ def _state_text(status: RuleStatus, obs: Observation | None) -> str:
     return state.status
 
 
-@commands.command(name="alerts")
+@commands.command(name="alerts", uses_setup=True)
 async def alerts(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """This chat's alert rules.
 
@@ -138,6 +138,7 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
           choices=("add", "rm", "chart", "metrics"), required=True),
     Param("rule", f"for add, a rule: {GRAMMAR}; for rm, a rule id"),
     name="alert",
+    uses_setup=lambda args: not args or args[0].lower() != "metrics",  # metrics: a catalogue
 )
 async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Add or remove an alert rule.
