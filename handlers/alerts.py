@@ -143,8 +143,10 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
 async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Add or remove an alert rule.
 
-    Add or remove a custom alert rule, or list the metrics rules can watch. In Telegram,
-    /alert add alone walks through metric, condition and value with buttons.
+    Add or remove a custom alert rule, see its chart, or list the metrics rules can watch.
+    Typed: /alert add btc below 60k. In Telegram, /alert add alone walks through metric,
+    condition and value with buttons. In Discord, /alert add metric: condition: value: asks
+    for each (metrics autocomplete), and /alert rule text: takes a rule written out.
     """
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     if action == "metrics":
