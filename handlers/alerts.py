@@ -66,7 +66,7 @@ def _state_text(status: RuleStatus, obs: Observation | None) -> str:
     return state.status
 
 
-@commands.command(name="alerts")
+@commands.command(name="alerts", uses_setup=True)
 async def alerts(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """This chat's alert rules.
 
@@ -138,12 +138,15 @@ async def unsubscribe(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
           choices=("add", "rm", "chart", "metrics"), required=True),
     Param("rule", f"for add, a rule: {GRAMMAR}; for rm, a rule id"),
     name="alert",
+    uses_setup=lambda args: not args or args[0].lower() != "metrics",  # metrics: a catalogue
 )
 async def alert(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Add or remove an alert rule.
 
-    Add or remove a custom alert rule, or list the metrics rules can watch. In Telegram,
-    /alert add alone walks through metric, condition and value with buttons.
+    Add or remove a custom alert rule, see its chart, or list the metrics rules can watch.
+    Typed: /alert add btc below 60k. In Telegram, /alert add alone walks through metric,
+    condition and value with buttons. In Discord, /alert add metric: condition: value: asks
+    for each (metrics autocomplete), and /alert rule text: takes a rule written out.
     """
     action, rest = (args[0].lower(), args[1:]) if args else ("", ())
     if action == "metrics":

@@ -79,6 +79,7 @@ def _setting(current: Digest | None, now: datetime) -> Reply:
           choices=("on", "off")),
     Param("time", f"for on: {TIME_HELP} (default 08:00)"),
     Param("tz", f"for on: {ZONE_HELP} (default UTC)"),
+    uses_setup=True,
 )
 async def digest(ctx: CommandContext, args: tuple[str, ...]) -> Reply:
     """Daily brief here.

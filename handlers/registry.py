@@ -60,6 +60,15 @@ class Param:
 
 
 Handler = Callable[[CommandContext, tuple[str, ...]], Awaitable[Reply]]
+ArgsTest = Callable[[tuple[str, ...]], bool]
+
+
+def _never(args: tuple[str, ...]) -> bool:
+    return False
+
+
+def _always(args: tuple[str, ...]) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,9 @@ class CommandSpec:
     params: tuple[Param, ...] = ()
     changes_settings: bool = False
     details: str = ""  # what /help <command> adds to the one-line help
+    # True for the arguments with which the command reads or changes this chat's alert or
+    # digest set-up: a chat parked as gone is restored before it runs (see Registry.call).
+    uses_setup: ArgsTest = _never
 
     @property
     def usage(self) -> str:
@@ -87,8 +99,13 @@ class CommandGroup:
         self.specs: list[CommandSpec] = []
 
     def command(
-        self, *params: Param, name: str = "", changes_settings: bool = False
+        self, *params: Param, name: str = "", changes_settings: bool = False,
+        uses_setup: bool | ArgsTest | None = None,
     ) -> Callable[[Handler], Handler]:
+        """`uses_setup` defaults to `changes_settings` (every such command acts on it)."""
+        setup = changes_settings if uses_setup is None else uses_setup
+        setup_test = setup if callable(setup) else _always if setup else _never
+
         def register(fn: Handler) -> Handler:
             doc = (fn.__doc__ or "").strip().splitlines()
             self.specs.append(
@@ -98,6 +115,7 @@ class CommandGroup:
                     handler=fn,
                     params=params,
                     changes_settings=changes_settings,
+                    uses_setup=setup_test,
                     details=" ".join(line.strip() for line in doc[1:] if line.strip()),
                 )
             )
@@ -121,18 +139,25 @@ def encodable(text: str) -> str:
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
-async def _welcome_back(ctx: CommandContext) -> bool:
+async def _restore(ctx: CommandContext) -> bool:
     """A command from a chat parked as gone (it had blocked or removed the bot) proves the
-    bot is back: its alert subscriptions and digest are restored. True if they were."""
+    bot is back: its alert subscriptions and digest are restored. True if they were. One
+    read when the chat is not parked."""
     alerts = ctx.hub.alerts
     if alerts is None or ctx.chat.platform in ("console", "digest"):
         return False
+    restored = await alerts.restore_destination(f"{ctx.chat.platform}:{ctx.chat.chat_id}")
+    return restored is not None
+
+
+async def _welcome_back(ctx: CommandContext) -> bool:
+    """`_restore` after a command that does not use the store's set-up; an outage is only
+    logged (the command has been answered)."""
     try:
-        restored = await alerts.restore_destination(f"{ctx.chat.platform}:{ctx.chat.chat_id}")
+        return await _restore(ctx)
     except RedisError as exc:
         logger.debug("restore check failed chat=%s: %s", ctx.chat.chat_id, exc)  # an outage
         return False
-    return restored is not None
 
 
 def store_refused(exc: RedisResponseError) -> bool:
@@ -186,7 +211,13 @@ class Registry:
             name = " ".join(name.split())  # echoed on one line, whatever the caller passed
             shown = name if len(name) <= 30 else name[:30] + "…"
             return error_reply(f"unknown command /{shown}; try /help")
+        setup = spec.uses_setup(args)
         try:
+            # A command on the set-up sees (and changes) the restored one, and runs once: it
+            # goes to the store anyway, so with Redis down this is the one wait, answered
+            # below as an outage without running the command.
+            if setup:
+                await _restore(ctx)
             if spec.changes_settings and ctx.chat.is_group and not await ctx.chat.is_admin():
                 raise UserError("only chat admins can change settings here")
             reply = await spec.handler(ctx, args)
@@ -206,9 +237,10 @@ class Registry:
             return error_reply(STORE_DOWN)
         except Exception:
             return self._failed(ctx, name)
-        # The store answered, so checking whether this chat comes back costs no outage wait.
-        if await _welcome_back(ctx) and not spec.changes_settings:
-            reply = await spec.handler(ctx, args)  # answer with what it has again
+        # Any other command: the store answered (or was not needed), so checking whether this
+        # chat comes back after the answer costs no outage wait before it; never run again.
+        if not setup:
+            await _welcome_back(ctx)
         return reply.with_command(" ".join((f"/{name}", *args)))
 
     def _failed(self, ctx: CommandContext, name: str) -> Reply:

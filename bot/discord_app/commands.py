@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from bot.app import App
+from bot.discord_app.alert_layout import reply_view
 from bot.discord_app.render import CHART_NAME, OutgoingMessage, clip, one_line, render_messages
 from handlers.registry import APOLOGY, Chat, CommandSpec, Param
 from handlers.reply import Reply
@@ -168,8 +169,12 @@ async def send_reply(interaction: AnyInteraction, reply: Reply) -> None:
     if reply.error:
         await send_private(interaction, one_line(reply.title))
         return
-    for message in render_messages(reply):
-        await interaction.followup.send(**message_kwargs(message))
+    messages, view = render_messages(reply), reply_view(reply)
+    for number, message in enumerate(messages, 1):
+        kwargs = message_kwargs(message)
+        if view is not None and number == len(messages):  # under the reply's last message
+            kwargs["view"] = view
+        await interaction.followup.send(**kwargs)
 
 
 def message_kwargs(message: OutgoingMessage) -> dict[str, Any]:

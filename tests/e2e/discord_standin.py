@@ -325,7 +325,7 @@ class DiscordStandin:
                 "flags": flags, "type": 0,
                 "timestamp": _now(), "edited_timestamp": None, "tts": False,
                 "mention_everyone": False, "mentions": [], "mention_roles": [],
-                "pinned": False, "components": []}
+                "pinned": False, "components": data.get("components") or []}
 
     def _attachment(self, sent: dict[str, Any]) -> dict[str, Any]:
         url = f"{self.base_url}/attachments/{sent['filename']}"

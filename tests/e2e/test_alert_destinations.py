@@ -17,6 +17,7 @@ from bot.app import App
 from bot.telegram import TelegramFrontend
 from bot.telegram.sender import standalone_sender
 from handlers.registry import Chat
+from handlers.reply import Reply
 from services.alerts.delivery import PHOTO_RIGHTS_NOTICE
 from services.alerts.service import AlertService
 from services.settings import Settings
@@ -169,3 +170,65 @@ async def test_a_chat_parked_for_30_days_is_forgotten(app: App) -> None:
     assert await service.subscriptions.purge_parked(parked.since + timedelta(days=31)) == [dest]
     assert await service.subscriptions.custom_rules() == []
     assert await service.subscriptions.dormant.get(dest) is None
+
+
+async def answer(app: App, chat_id: int, text: str) -> Reply:
+    chat = Chat("telegram", str(chat_id), "7", is_group=chat_id < 0)
+    reply = await app.registry.run_text(app.context(chat), text)
+    assert not reply.error, reply.title
+    return reply
+
+
+def owned(rules: list[Any], dest: str) -> list[str]:
+    return sorted(r.id for r in rules if r.owner == dest)
+
+
+async def test_a_parked_chat_that_adds_a_rule_gets_it_once(app: App) -> None:
+    """The command that brings a chat back runs once: one rule, its set-up restored."""
+    dest, subscribed = await blocked_chat(app)
+    service = alerts_of(app)
+    before = owned(await service.subscriptions.custom_rules(), dest)
+    reply = await answer(app, PRIVATE, "/alert add btc > 100k")
+    after = owned(await service.subscriptions.custom_rules(), dest)
+    assert len(after) == len(before) + 1, after
+    new = (set(after) - set(before)).pop()
+    assert reply.title.startswith(f"Added rule {new}:")
+    await assert_restored(app, dest, subscribed | {new})
+
+
+async def test_a_parked_chat_pressing_a_guided_button_moves_one_step(app: App) -> None:
+    dest, _ = await blocked_chat(app)
+    service = alerts_of(app)
+    await service.restore_destination(dest)
+    walk = await answer(app, PRIVATE, "/alert add")
+    before = owned(await service.subscriptions.custom_rules(), dest)
+    await service.park_destination(dest)
+    btc = next(b.data for row in walk.buttons for b in row if b.label == "btc")
+    metric = await answer(app, PRIVATE, f"/alert step {btc}")
+    assert [b.label for b in metric.buttons[0]] == ["price", "drawdown", "ytd"]
+    await service.park_destination(dest)
+    price = next(b.data for row in metric.buttons for b in row if b.label == "price")
+    condition = await answer(app, PRIVATE, f"/alert step {price}")
+    assert condition.title.startswith("New alert 2/3: btc.price")
+    await service.park_destination(dest)
+    above = next(b.data for row in condition.buttons for b in row if b.label == "crosses above")
+    value = await answer(app, PRIVATE, f"/alert step {above}")
+    await service.park_destination(dest)
+    pick = value.buttons[0][0].data
+    done = await answer(app, PRIVATE, f"/alert step {pick}")
+    assert done.title.startswith("Added rule")
+    assert len(owned(await service.subscriptions.custom_rules(), dest)) == len(before) + 1
+
+
+async def test_a_parked_chat_reading_its_setup_sees_it_restored_at_once(app: App) -> None:
+    """A command on the set-up runs once, on the restored set-up: /alerts lists it, /digest
+    off turns the restored digest off (it is not restored after the command)."""
+    dest, _ = await blocked_chat(app)
+    listing = await answer(app, PRIVATE, "/alerts")
+    rows = {row[0]: row for table in listing.tables for row in table.rows}
+    assert rows["c1"][2] == "yes", "the first answer shows the restored subscription"
+    await alerts_of(app).park_destination(dest)
+    assert (await answer(app, PRIVATE, "/digest")).title == "Daily digest: on, 07:30 UTC"
+    await alerts_of(app).park_destination(dest)
+    assert (await answer(app, PRIVATE, "/digest off")).title == "Daily digest off"
+    assert app.hub.digest is not None and await app.hub.digest.get(dest) is None

@@ -161,3 +161,11 @@ async def test_many_time_zones_are_capped_at_25(bot: DiscordStandin) -> None:
 
 async def test_mute_suggests_spans(bot: DiscordStandin) -> None:
     assert values(await suggested(bot, "mute", {"duration": "1"}, "duration")) == ["1h", "1d"]
+
+
+async def test_help_alert_names_the_discord_and_the_telegram_forms(bot: DiscordStandin) -> None:
+    log = await answered(bot, await bot.invoke("help", {"command": "alert"}, channel_id=CHANNEL))
+    shown = " ".join(text_of(log.visible).split())
+    assert "In Discord, /alert add metric: condition: value: asks for each" in shown
+    assert "/alert rule text: takes a rule written out" in shown
+    assert "In Telegram, /alert add alone walks through metric, condition and value" in shown
