@@ -39,14 +39,20 @@ TOKEN = "TEST.TOKEN.X"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandin]:
+@asynccontextmanager
+async def running_standin() -> AsyncIterator[DiscordStandin]:
     server = DiscordStandin(TOKEN)
     await server.start()
     try:
         yield server
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[DiscordStandin]:
+    async with running_standin() as server:
+        yield server
 
 
 @asynccontextmanager
@@ -79,6 +85,13 @@ async def running(app: App, standin: DiscordStandin) -> AsyncIterator[asyncio.Ta
         await asyncio.wait([task], timeout=10)
     assert task.done(), "run_discord did not stop within 10 s"
     task.result()
+
+
+@asynccontextmanager
+async def connected(app: App) -> AsyncIterator[DiscordStandin]:
+    """The stand-in with the app's Discord front-end (the real discord.py client) on it."""
+    async with running_standin() as server, running(app, server):
+        yield server
 
 
 @pytest.fixture

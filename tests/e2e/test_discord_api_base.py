@@ -16,19 +16,15 @@ from handlers.reply import Reply
 from services.settings import Secrets
 
 from .discord_standin import DiscordStandin
-from .test_discord import TOKEN
+from .test_discord import TOKEN, running_standin
 
 DEFAULTS = ("https://discord.com/api/v10", "wss://gateway.discord.gg/")
 
 
 @pytest.fixture
 async def discord_api() -> AsyncIterator[DiscordStandin]:
-    server = DiscordStandin(TOKEN)
-    await server.start()
-    try:
+    async with running_standin() as server:
         yield server
-    finally:
-        await server.close()
 
 
 def defaults() -> tuple[str, str]:

@@ -14,7 +14,7 @@ from services.windows import parse_window
 from tests.e2e.chart_png import assert_chart_png
 
 from .discord_standin import DiscordStandin
-from .test_discord import TOKEN, answered, replay_app, running
+from .test_discord import answered, connected, replay_app
 
 pytestmark = pytest.mark.timeout(60)
 FOLLOWUP = "/webhooks/{app_id}/{token}"
@@ -28,13 +28,8 @@ async def app() -> AsyncIterator[App]:
 
 @pytest.fixture
 async def bot(app: App) -> AsyncIterator[DiscordStandin]:
-    server = DiscordStandin(TOKEN)
-    await server.start()
-    try:
-        async with running(app, server):
-            yield server
-    finally:
-        await server.close()
+    async with connected(app) as server:
+        yield server
 
 
 def followups_of(standin: DiscordStandin, token: str) -> list[Any]:

@@ -18,7 +18,7 @@ from services.settings import Secrets, Settings
 from tests.conftest import collected_app
 
 from .discord_standin import EPHEMERAL, DiscordStandin
-from .test_discord import TOKEN, answered, running, text_of
+from .test_discord import answered, connected, text_of
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(90)]
 CHANNEL = "760"
@@ -34,13 +34,8 @@ async def app(settings: Settings, test_prefix: str) -> AsyncIterator[App]:
 
 @pytest.fixture
 async def bot(app: App) -> AsyncIterator[DiscordStandin]:
-    server = DiscordStandin(TOKEN)
-    await server.start()
-    try:
-        async with running(app, server):
-            yield server
-    finally:
-        await server.close()
+    async with connected(app) as server:
+        yield server
 
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
