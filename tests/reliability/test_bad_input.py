@@ -20,6 +20,10 @@ from tests.reliability.conftest import FUZZ
 from tests.reliability.limits import no_errors_logged, reply_problems
 from tests.reliability.strategies import command_args, command_line
 
+# Thousands of generated examples: fixed work, CPU-bound. Under a loaded machine (a fresh
+# clone's suite beside two CPU hogs) one of them passed the suite's 60 s; this limit only
+# guards against a hang.
+pytestmark = pytest.mark.timeout(300)
 SPECS = {spec.name: spec for spec in build_registry()}
 EXAMPLES_PER_COMMAND = 450
 # /chart renders a PNG for each new (chart, window) pair (~0.1 s); /thesis computes every
