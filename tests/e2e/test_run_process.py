@@ -16,6 +16,7 @@ from .discord_standin import DiscordStandin
 from .telegram_standin import TOKEN as TELEGRAM_TOKEN
 from .telegram_standin import BotApiStandIn, wait_for
 
+pytestmark = pytest.mark.timeout(180)  # real processes; 27 s seen on a loaded machine
 ROOT = Path(__file__).resolve().parents[2]
 DISCORD_TOKEN = "TEST.TOKEN.RUN"
 

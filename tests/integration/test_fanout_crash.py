@@ -32,6 +32,7 @@ from tests.conftest import REDIS_URL, ROOT
 from tests.integration.delivery_standin import DeliveryStandin
 from tests.waiting import until_async
 
+pytestmark = pytest.mark.timeout(180)  # worker processes; 20 s seen on a loaded machine
 EVENTS = 1000
 KILL_AFTER = 300
 CONCURRENCY = 4  # per platform, so at most 2 * 4 sends are in flight at the kill
