@@ -97,14 +97,15 @@ async def test_a_json_call_that_times_out_raises_timed_out(slow_api: str) -> Non
 
 
 async def test_a_json_call_to_a_closed_port_raises_network_error() -> None:
-    with socket.socket() as probe:  # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     request = JsonRequest()
     await request.initialize()
-    try:
-        with pytest.raises(NetworkError) as caught:
-            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe", plain_call({}))
-        assert not isinstance(caught.value, TimedOut)
-    finally:
-        await request.shutdown()
+    # A loopback port that refuses: bound, never listening, held so no other server takes it.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        try:
+            with pytest.raises(NetworkError) as caught:
+                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe", plain_call({}))
+            assert not isinstance(caught.value, TimedOut)
+        finally:
+            await request.shutdown()

@@ -6,7 +6,7 @@ and a black-holed upstream is cut off by the injected deadline."""
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -72,15 +72,18 @@ async def test_doctor_names_a_wrong_coin_id_slug_and_key_with_the_fix(
     assert checks["telegram"].level == FAIL and "TELEGRAM_BOT_TOKEN" in checks["telegram"].fix
 
 
-def closed_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test: bound, never listening,
+    so no other server (another test worker's stand-in) can take it meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
-def offline_config(tmp_path: Path) -> Path:
+def offline_config(tmp_path: Path, port: int) -> Path:
     """config.yaml with every provider at a loopback port nobody listens on."""
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{port}"
     raw = yaml.safe_load((ROOT / "config.yaml").read_text())
     raw["mode"] = "live"
     raw["store"] = {"prefix": f"fwtest-offline-{tmp_path.name[-12:]}:"}
@@ -100,23 +103,23 @@ def offline_config(tmp_path: Path) -> Path:
 
 def test_doctor_without_network_fails_once_per_provider(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, closed_port: int) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    code = main(["--config", str(offline_config(tmp_path)), "doctor"])
+    code = main(["--config", str(offline_config(tmp_path, closed_port)), "doctor"])
     lines = capsys.readouterr().out.splitlines()
     assert code == 1
     failing = [line for line in lines if line.startswith("FAIL")]
     assert {line.split(":")[0].removeprefix("FAIL ") for line in failing} == PROVIDERS
     assert len(failing) == len(PROVIDERS)  # one line each
-    assert all("unreachable" in line and "-- fix:" in line for line in failing)
+    assert all("unreachable" in line and "-- fix:" in line for line in failing), failing
 
 
 @pytest.mark.parametrize("command", ["/brief", "/btc", "/thesis", "/divergence since:2024-01-01"])
 def test_ask_without_network_answers_from_bundled_data_marked_stale(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        command: str) -> None:
+        command: str, closed_port: int) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    code = main(["--config", str(offline_config(tmp_path)), "ask", command])
+    code = main(["--config", str(offline_config(tmp_path, closed_port)), "ask", command])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "stale" in out.lower(), out
