@@ -138,11 +138,6 @@ class AlertService:
 
         return await asyncio.to_thread(read)
 
-    async def standings(self, dest: str, rule_ids: list[str], asof: date | None = None
-                        ) -> list[tuple[str, str]]:
-        """(rule id, where it stands now) for rules this chat sees."""
-        return [(s.rule_id, s.text) for s in await self.standing_rows(dest, rule_ids, asof)]
-
     async def standing_rows(self, dest: str, rule_ids: list[str], asof: date | None = None
                             ) -> list[Standing]:
         """Where each rule this chat sees stands now, and whether its condition holds."""
